@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Synclet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "synclet", targets: ["synclet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // System libraries: module maps only; Debian packages named as providers.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+
+        // Pure domain: ids, money, splits, keys, ranges, problems. No I/O.
+        .target(name: "SyncletCore"),
+        // The one door to OpenSSL: hashing, HMAC, randomness, constant-time compare.
+        .target(name: "SyncletCrypto", dependencies: ["COpenSSL", "SyncletCore"]),
+        .target(name: "BlobStore", dependencies: [
+            "SyncletCore", "SyncletCrypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "Audio", dependencies: ["CSndFile", "SyncletCore"]),
+        .target(name: "Catalog", dependencies: [
+            "SyncletCore", "SyncletCrypto",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "SyncletServer", dependencies: [
+            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], resources: [.copy("Resources/openapi.json")]),
+        .target(name: "SyncletClient", dependencies: [
+            "SyncletCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "synclet", dependencies: [
+            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "CArchive", "COpenSSL", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        .testTarget(name: "SyncletCoreTests", dependencies: ["SyncletCore"]),
+        .testTarget(name: "SyncletCryptoTests", dependencies: ["SyncletCrypto"]),
+        .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "SyncletCrypto"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "CSndFile"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "SyncletCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "SyncletServer", "SyncletClient", "SyncletCore", "SyncletCrypto", "Audio", "CSndFile",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,251 @@
+import GRDB
+import SyncletCore
+
+/// The catalog's data: parties, API keys, uploads and assets. Wraps the database; every
+/// method is one transaction.
+public struct CatalogStore: Sendable {
+    public let writer: any DatabaseWriter
+
+    public init(writer: any DatabaseWriter) { self.writer = writer }
+
+    // MARK: Parties
+
+    public func createParty(_ party: PartyRecord) async throws {
+        try await writer.write { db in try party.insert(db) }
+    }
+
+    public func party(_ id: PartyID) async throws -> PartyRecord? {
+        try await writer.read { db in try PartyRecord.fetchOne(db, key: id) }
+    }
+
+    public func partyCount() async throws -> Int {
+        try await writer.read { db in try PartyRecord.fetchCount(db) }
+    }
+
+    /// Parties in id order after `cursor`, at most `limit`.
+    public func parties(after cursor: PartyID?, limit: Int) async throws -> [PartyRecord] {
+        try await writer.read { db in
+            var request = PartyRecord.order(Column("id"))
+            if let cursor { request = request.filter(Column("id") > cursor) }
+            return try request.limit(limit).fetchAll(db)
+        }
+    }
+
+    // MARK: API keys
+
+    public func insertKey(_ key: APIKeyRecord) async throws {
+        try await writer.write { db in try key.insert(db) }
+    }
+
+    /// The key row for a lookup, and its party; the caller compares the hash.
+    public func keyAndParty(lookup: String) async throws -> (APIKeyRecord, PartyRecord)? {
+        try await writer.read { db in
+            guard let key = try APIKeyRecord.filter(APIKeyRecord.Columns.lookup == lookup).fetchOne(db),
+                  let party = try PartyRecord.fetchOne(db, key: key.partyID)
+            else { return nil }
+            return (key, party)
+        }
+    }
+
+    public func keys(of party: PartyID) async throws -> [APIKeyRecord] {
+        try await writer.read { db in
+            try APIKeyRecord.filter(APIKeyRecord.Columns.partyID == party).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func key(_ id: APIKeyID) async throws -> APIKeyRecord? {
+        try await writer.read { db in try APIKeyRecord.fetchOne(db, key: id) }
+    }
+
+    /// Marks a key revoked; revoking twice keeps the first time.
+    public func revokeKey(_ id: APIKeyID, at now: Timestamp) async throws -> APIKeyRecord? {
+        try await writer.write { db in
+            guard var key = try APIKeyRecord.fetchOne(db, key: id) else { return nil }
+            if key.revokedAt == nil {
+                key.revokedAt = now
+                try key.update(db)
+            }
+            return key
+        }
+    }
+
+    // MARK: Uploads
+
+    /// Inserts an upload unless the owner already holds `openMax` unfinished ones.
+    public func createUpload(_ upload: UploadRecord, openMax: Int) async throws {
+        try await writer.write { db in
+            let open = try UploadRecord.filter(UploadRecord.Columns.ownerID == upload.ownerID).fetchCount(db)
+            guard open < openMax else {
+                throw Problem.conflict("too-many-uploads",
+                    "You have \(open) unfinished uploads. Finish or delete some (DELETE /v1/uploads/{id}) before starting another.")
+            }
+            try upload.insert(db)
+        }
+    }
+
+    public func upload(_ id: UploadID) async throws -> UploadRecord? {
+        try await writer.read { db in try UploadRecord.fetchOne(db, key: id) }
+    }
+
+    public func touchUpload(_ id: UploadID, expiresAt: Timestamp) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE upload SET expires_at = ? WHERE id = ?", arguments: [expiresAt, id])
+        }
+    }
+
+    public func deleteUpload(_ id: UploadID) async throws {
+        _ = try await writer.write { db in try UploadRecord.deleteOne(db, key: id) }
+    }
+
+    public func expiredUploads(at now: Timestamp) async throws -> [UploadRecord] {
+        try await writer.read { db in
+            try UploadRecord.filter(UploadRecord.Columns.expiresAt < now).fetchAll(db)
+        }
+    }
+
+    public func allUploadIDs() async throws -> Set<String> {
+        try await writer.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM upload")) }
+    }
+
+    // MARK: Assets
+
+    /// Everything a new asset needs, validated and with its file already in the blob store.
+    public struct NewAsset: Sendable {
+        public var id: AssetID
+        public var ownerID: PartyID
+        public var metadata: AssetMetadata
+        public var audio: AudioFactsRow
+        public var blobSHA256: String
+        public var byteCount: Int64
+        public var filename: String?
+        public var uploadID: UploadID
+        public var now: Timestamp
+
+        public init(id: AssetID, ownerID: PartyID, metadata: AssetMetadata, audio: AudioFactsRow, blobSHA256: String,
+                    byteCount: Int64, filename: String?, uploadID: UploadID, now: Timestamp) {
+            self.id = id
+            self.ownerID = ownerID
+            self.metadata = metadata
+            self.audio = audio
+            self.blobSHA256 = blobSHA256
+            self.byteCount = byteCount
+            self.filename = filename
+            self.uploadID = uploadID
+            self.now = now
+        }
+    }
+
+    /// The audio facts as the catalog stores them.
+    public struct AudioFactsRow: Sendable, Equatable {
+        public var container: String
+        public var encoding: String
+        public var sampleRate: Int
+        public var bitDepth: Int?
+        public var channels: Int
+        public var frames: Int64
+        public var durationMilliseconds: Int64
+        public init(container: String, encoding: String, sampleRate: Int, bitDepth: Int?, channels: Int, frames: Int64,
+                    durationMilliseconds: Int64) {
+            self.container = container
+            self.encoding = encoding
+            self.sampleRate = sampleRate
+            self.bitDepth = bitDepth
+            self.channels = channels
+            self.frames = frames
+            self.durationMilliseconds = durationMilliseconds
+        }
+    }
+
+    /// Checks what needs the database (the track, the split parties) and, if all holds,
+    /// inserts the asset and its splits and consumes the upload, in one transaction.
+    public func checkReferences(of metadata: AssetMetadata, owner: PartyID) async throws {
+        try await writer.read { db in try Self.checkReferences(db, metadata: metadata, owner: owner) }
+    }
+
+    public func createAsset(_ new: NewAsset) async throws -> AssetRecord {
+        try await writer.write { db in
+            try Self.checkReferences(db, metadata: new.metadata, owner: new.ownerID)
+            let m = new.metadata
+            let record = AssetRecord(
+                id: new.id, ownerID: new.ownerID, kind: m.kind, trackID: m.trackID, status: .draft, title: m.title,
+                bpm: m.bpm, musicalKey: m.key?.name, camelot: m.key?.camelot, tags: m.tags, moods: m.moods,
+                genres: m.genres, instruments: m.instruments, vocals: m.vocals, isrc: m.isrc?.code,
+                blobSHA256: new.blobSHA256, byteCount: new.byteCount, filename: new.filename,
+                container: new.audio.container, encoding: new.audio.encoding, sampleRate: new.audio.sampleRate,
+                bitDepth: new.audio.bitDepth, channels: new.audio.channels, frames: new.audio.frames,
+                durationMilliseconds: new.audio.durationMilliseconds, createdAt: new.now, updatedAt: new.now)
+            try record.insert(db)
+            // Stems without their own splits follow the track's; everything else defaults to the owner.
+            let splits = m.splits ?? (m.kind == .stem ? nil : Splits.sole(new.ownerID))
+            for share in splits?.shares ?? [] {
+                try AssetSplitRecord(assetID: new.id, version: 1, partyID: share.partyID,
+                                     basisPoints: share.basisPoints, effectiveAt: new.now).insert(db)
+            }
+            _ = try UploadRecord.deleteOne(db, key: new.uploadID)
+            return record
+        }
+    }
+
+    static func checkReferences(_ db: Database, metadata: AssetMetadata, owner: PartyID) throws {
+        if let trackID = metadata.trackID {
+            guard let track = try AssetRecord.fetchOne(db, key: trackID), track.ownerID == owner else {
+                throw Problem(status: 422, type: "validation", title: "The request is well-formed but invalid",
+                              detail: "Track \(trackID) does not exist or is not yours; a stem must belong to one of your own tracks.",
+                              extensions: ["field": "track_id"])
+            }
+            guard track.kind == .track else {
+                throw Problem.invalid("\(trackID) is a \(track.kind.rawValue), not a track; stems belong to tracks.", field: "track_id")
+            }
+        }
+        for share in metadata.splits?.shares ?? [] {
+            guard let party = try PartyRecord.fetchOne(db, key: share.partyID) else {
+                throw Problem.invalid("Split party \(share.partyID) does not exist; ask the operator for your co-writers' party ids.", field: "splits")
+            }
+            guard party.kind == .composer else {
+                throw Problem.invalid("Split party \(share.partyID) is a \(party.kind.rawValue); only composers hold shares.", field: "splits")
+            }
+        }
+    }
+
+    public func asset(_ id: AssetID) async throws -> AssetRecord? {
+        try await writer.read { db in try AssetRecord.fetchOne(db, key: id) }
+    }
+
+    /// Assets in id order after `cursor`; only `owner`'s when given.
+    public func assets(owner: PartyID?, after cursor: AssetID?, limit: Int) async throws -> [AssetRecord] {
+        try await writer.read { db in
+            var request = AssetRecord.order(AssetRecord.Columns.id)
+            if let owner { request = request.filter(AssetRecord.Columns.ownerID == owner) }
+            if let cursor { request = request.filter(AssetRecord.Columns.id > cursor) }
+            return try request.limit(limit).fetchAll(db)
+        }
+    }
+
+    /// The splits in force for an asset: its latest version, or its track's for a stem that
+    /// has none. `inherited` tells which.
+    public func effectiveSplits(of asset: AssetRecord) async throws -> (shares: [SplitShare], inherited: Bool) {
+        try await writer.read { db in try Self.effectiveSplits(db, asset: asset) }
+    }
+
+    static func effectiveSplits(_ db: Database, asset: AssetRecord) throws -> (shares: [SplitShare], inherited: Bool) {
+        let own = try latestSplits(db, assetID: asset.id)
+        if !own.isEmpty || asset.trackID == nil { return (own, false) }
+        return (try latestSplits(db, assetID: asset.trackID!), true)
+    }
+
+    static func latestSplits(_ db: Database, assetID: AssetID) throws -> [SplitShare] {
+        try AssetSplitRecord.fetchAll(db, sql: """
+            SELECT * FROM asset_split
+            WHERE asset_id = ? AND version = (SELECT max(version) FROM asset_split WHERE asset_id = ?)
+            ORDER BY party_id
+            """, arguments: [assetID, assetID])
+            .map { SplitShare(partyID: $0.partyID, basisPoints: $0.basisPoints) }
+    }
+
+    /// Whether any asset still refers to a blob (before deleting an orphan file).
+    public func blobIsReferenced(_ sha256: String) async throws -> Bool {
+        try await writer.read { db in
+            try AssetRecord.filter(AssetRecord.Columns.blobSHA256 == sha256).fetchCount(db) > 0
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+import SyncletCore
+
+/// A party row.
+public struct PartyRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "party"
+    public var id: PartyID
+    public var kind: PartyKind
+    public var displayName: String
+    public var createdAt: Timestamp
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind
+        case displayName = "display_name"
+        case createdAt = "created_at"
+    }
+
+    public var wire: Wire.Party { Wire.Party(id: id, kind: kind, displayName: displayName, createdAt: createdAt) }
+}
+
+/// An API key row: the token's SHA-256, never the token.
+public struct APIKeyRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "api_key"
+    public var id: APIKeyID
+    public var partyID: PartyID
+    public var lookup: String
+    public var tokenSHA256: [UInt8]
+    public var hint: String
+    public var label: String
+    public var createdAt: Timestamp
+    public var revokedAt: Timestamp?
+
+    enum CodingKeys: String, CodingKey {
+        case id, lookup, hint, label
+        case partyID = "party_id"
+        case tokenSHA256 = "token_sha256"
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
+
+    public enum Columns {
+        static let lookup = Column(CodingKeys.lookup)
+        static let partyID = Column(CodingKeys.partyID)
+    }
+
+    public var wire: Wire.APIKey {
+        Wire.APIKey(id: id, partyID: partyID, label: label, hint: hint, createdAt: createdAt, revokedAt: revokedAt)
+    }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["id"] = id
+        container["party_id"] = partyID
+        container["lookup"] = lookup
+        container["token_sha256"] = Data(tokenSHA256)
+        container["hint"] = hint
+        container["label"] = label
+        container["created_at"] = createdAt
+        container["revoked_at"] = revokedAt
+    }
+
+    public init(row: Row) throws {
+        id = row["id"]
+        partyID = row["party_id"]
+        lookup = row["lookup"]
+        tokenSHA256 = [UInt8]((row["token_sha256"] as Data?) ?? Data())
+        hint = row["hint"]
+        label = row["label"]
+        createdAt = row["created_at"]
+        revokedAt = row["revoked_at"]
+    }
+
+    public init(id: APIKeyID, partyID: PartyID, lookup: String, tokenSHA256: [UInt8], hint: String, label: String,
+                createdAt: Timestamp, revokedAt: Timestamp? = nil) {
+        self.id = id
+        self.partyID = partyID
+        self.lookup = lookup
+        self.tokenSHA256 = tokenSHA256
+        self.hint = hint
+        self.label = label
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// An unfinished resumable upload. Its bytes live in the store's upload folder; their
+/// count on disk is the upload's offset.
+public struct UploadRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "upload"
+    public var id: UploadID
+    public var ownerID: PartyID
+    public var length: Int64
+    public var filename: String?
+    /// The raw `Upload-Metadata` header, echoed back on HEAD.
+    public var metadata: String
+    public var createdAt: Timestamp
+    public var expiresAt: Timestamp
+
+    public init(id: UploadID, ownerID: PartyID, length: Int64, filename: String?, metadata: String,
+                createdAt: Timestamp, expiresAt: Timestamp) {
+        self.id = id
+        self.ownerID = ownerID
+        self.length = length
+        self.filename = filename
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, length, filename, metadata
+        case ownerID = "owner_id"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+    }
+
+    public enum Columns {
+        static let ownerID = Column(CodingKeys.ownerID)
+        static let expiresAt = Column(CodingKeys.expiresAt)
+    }
+}
+
+/// An asset row.
+public struct AssetRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "asset"
+    public var id: AssetID
+    public var ownerID: PartyID
+    public var kind: AssetKind
+    public var trackID: AssetID?
+    public var status: AssetStatus
+    public var title: String
+    public var bpm: Double?
+    public var musicalKey: String?
+    public var camelot: String?
+    public var tags: [String]
+    public var moods: [String]
+    public var genres: [String]
+    public var instruments: [String]
+    public var vocals: Bool?
+    public var isrc: String?
+    public var blobSHA256: String
+    public var byteCount: Int64
+    public var filename: String?
+    public var container: String
+    public var encoding: String
+    public var sampleRate: Int
+    public var bitDepth: Int?
+    public var channels: Int
+    public var frames: Int64
+    public var durationMilliseconds: Int64
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, title, bpm, camelot, tags, moods, genres, instruments, vocals, isrc, filename
+        case container, encoding, channels, frames
+        case ownerID = "owner_id"
+        case trackID = "track_id"
+        case musicalKey = "musical_key"
+        case blobSHA256 = "blob_sha256"
+        case byteCount = "byte_count"
+        case sampleRate = "sample_rate"
+        case bitDepth = "bit_depth"
+        case durationMilliseconds = "duration_ms"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    public enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let ownerID = Column(CodingKeys.ownerID)
+        static let blobSHA256 = Column(CodingKeys.blobSHA256)
+    }
+}
+
+/// One party's share in one version of an asset's splits.
+public struct AssetSplitRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "asset_split"
+    public var assetID: AssetID
+    public var version: Int
+    public var partyID: PartyID
+    public var basisPoints: Int
+    public var effectiveAt: Timestamp
+
+    enum CodingKeys: String, CodingKey {
+        case version
+        case assetID = "asset_id"
+        case partyID = "party_id"
+        case basisPoints = "basis_points"
+        case effectiveAt = "effective_at"
+    }
+}

@@ -1,0 +1,28 @@
+/// Every limit the server enforces, in one place, each with its unit in its name.
+/// `synclet serve` can override them by flag or environment; tests shrink them.
+public struct Limits: Sendable, Equatable {
+    /// Largest file an upload may declare or send.
+    public var uploadByteCountMax: Int64 = 4 * 1024 * 1024 * 1024
+    /// Largest JSON request body.
+    public var jsonBodyByteCountMax: Int = 256 * 1024
+    /// How long an unfinished upload lives after its last byte arrived.
+    public var uploadIdleSecondsMax: Int64 = 24 * 60 * 60
+    /// Unfinished uploads one party may hold at once.
+    public var openUploadCountPerPartyMax: Int = 64
+    /// Items per page when the client does not say.
+    public var pageSizeDefault: Int = 50
+    /// Items per page a client may ask for.
+    public var pageSizeMax: Int = 500
+    /// How far a stated duration may differ from the file's own before it is refused.
+    public var durationToleranceMilliseconds: Int64 = 500
+    /// Text fields: titles, names, labels.
+    public var titleCharacterCountMax: Int = 200
+    /// Tags, moods, genres, instruments: entries per list.
+    public var tagCountMax: Int = 32
+    /// Tags, moods, genres, instruments: characters per entry.
+    public var tagCharacterCountMax: Int = 40
+    /// Upload-Metadata header length.
+    public var uploadMetadataByteCountMax: Int = 4 * 1024
+
+    public init() {}
+}

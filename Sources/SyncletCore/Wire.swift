@@ -1,0 +1,278 @@
+/// The JSON shapes of the API, shared by the server and the typed client so the two
+/// cannot drift apart. Field names are snake_case on the wire.
+public enum Wire {}
+
+/// Who a party is.
+public enum PartyKind: String, Codable, Sendable, CaseIterable {
+    case composer, licensee, reporter, admin
+}
+
+/// The kinds of asset in the catalog.
+public enum AssetKind: String, Codable, Sendable, CaseIterable {
+    case track, stem, loop
+}
+
+/// Where an asset is in its life.
+public enum AssetStatus: String, Codable, Sendable, CaseIterable {
+    case draft, published, withdrawn
+}
+
+extension Wire {
+    public struct Party: Codable, Sendable, Equatable {
+        public var id: PartyID
+        public var kind: PartyKind
+        public var displayName: String
+        public var createdAt: Timestamp
+
+        public init(id: PartyID, kind: PartyKind, displayName: String, createdAt: Timestamp) {
+            self.id = id
+            self.kind = kind
+            self.displayName = displayName
+            self.createdAt = createdAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind
+            case displayName = "display_name"
+            case createdAt = "created_at"
+        }
+    }
+
+    public struct CreateParty: Codable, Sendable {
+        public var kind: PartyKind
+        public var displayName: String
+        public init(kind: PartyKind, displayName: String) {
+            self.kind = kind
+            self.displayName = displayName
+        }
+        enum CodingKeys: String, CodingKey {
+            case kind
+            case displayName = "display_name"
+        }
+    }
+
+    public struct CreateAPIKey: Codable, Sendable {
+        public var label: String?
+        public init(label: String?) { self.label = label }
+    }
+
+    /// An API key as listed: never the secret.
+    public struct APIKey: Codable, Sendable, Equatable {
+        public var id: APIKeyID
+        public var partyID: PartyID
+        public var label: String
+        /// The first characters of the token, to recognise a key without revealing it.
+        public var hint: String
+        public var createdAt: Timestamp
+        public var revokedAt: Timestamp?
+
+        public init(id: APIKeyID, partyID: PartyID, label: String, hint: String, createdAt: Timestamp, revokedAt: Timestamp?) {
+            self.id = id
+            self.partyID = partyID
+            self.label = label
+            self.hint = hint
+            self.createdAt = createdAt
+            self.revokedAt = revokedAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, label, hint
+            case partyID = "party_id"
+            case createdAt = "created_at"
+            case revokedAt = "revoked_at"
+        }
+    }
+
+    /// The answer to issuing a key: the only time the secret is shown.
+    public struct IssuedAPIKey: Codable, Sendable {
+        public var key: APIKey
+        public var token: String
+        public init(key: APIKey, token: String) {
+            self.key = key
+            self.token = token
+        }
+    }
+
+    /// Metadata a composer gives for a new asset, alongside a finished upload.
+    public struct CreateAsset: Codable, Sendable, Equatable {
+        public var uploadID: UploadID
+        public var kind: AssetKind
+        public var title: String
+        public var trackID: AssetID?
+        public var bpm: Double?
+        public var key: String?
+        public var tags: [String]?
+        public var moods: [String]?
+        public var genres: [String]?
+        public var instruments: [String]?
+        public var vocals: Bool?
+        public var isrc: String?
+        /// If given, the file's own duration must agree with it.
+        public var durationSeconds: Double?
+        public var splits: [SplitShare]?
+
+        public init(uploadID: UploadID, kind: AssetKind, title: String, trackID: AssetID? = nil, bpm: Double? = nil,
+                    key: String? = nil, tags: [String]? = nil, moods: [String]? = nil, genres: [String]? = nil,
+                    instruments: [String]? = nil, vocals: Bool? = nil, isrc: String? = nil,
+                    durationSeconds: Double? = nil, splits: [SplitShare]? = nil) {
+            self.uploadID = uploadID
+            self.kind = kind
+            self.title = title
+            self.trackID = trackID
+            self.bpm = bpm
+            self.key = key
+            self.tags = tags
+            self.moods = moods
+            self.genres = genres
+            self.instruments = instruments
+            self.vocals = vocals
+            self.isrc = isrc
+            self.durationSeconds = durationSeconds
+            self.splits = splits
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case kind, title, bpm, key, tags, moods, genres, instruments, vocals, isrc, splits
+            case uploadID = "upload_id"
+            case trackID = "track_id"
+            case durationSeconds = "duration_seconds"
+        }
+    }
+
+    public struct MusicalKeyInfo: Codable, Sendable, Equatable {
+        public var name: String
+        public var camelot: String
+        public init(name: String, camelot: String) {
+            self.name = name
+            self.camelot = camelot
+        }
+    }
+
+    public struct Asset: Codable, Sendable, Equatable {
+        public var id: AssetID
+        public var ownerID: PartyID
+        public var kind: AssetKind
+        public var status: AssetStatus
+        public var trackID: AssetID?
+        public var title: String
+        public var bpm: Double?
+        public var key: MusicalKeyInfo?
+        public var tags: [String]
+        public var moods: [String]
+        public var genres: [String]
+        public var instruments: [String]
+        public var vocals: Bool?
+        public var isrc: String?
+        public var audio: AudioInfo
+        public var file: FileInfo
+        public var splits: [SplitShare]
+        /// True when a stem has no splits of its own and follows its track's.
+        public var splitsInherited: Bool
+        public var createdAt: Timestamp
+
+        public init(id: AssetID, ownerID: PartyID, kind: AssetKind, status: AssetStatus, trackID: AssetID?, title: String,
+                    bpm: Double?, key: MusicalKeyInfo?, tags: [String], moods: [String], genres: [String],
+                    instruments: [String], vocals: Bool?, isrc: String?, audio: AudioInfo, file: FileInfo,
+                    splits: [SplitShare], splitsInherited: Bool, createdAt: Timestamp) {
+            self.id = id
+            self.ownerID = ownerID
+            self.kind = kind
+            self.status = status
+            self.trackID = trackID
+            self.title = title
+            self.bpm = bpm
+            self.key = key
+            self.tags = tags
+            self.moods = moods
+            self.genres = genres
+            self.instruments = instruments
+            self.vocals = vocals
+            self.isrc = isrc
+            self.audio = audio
+            self.file = file
+            self.splits = splits
+            self.splitsInherited = splitsInherited
+            self.createdAt = createdAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, status, title, bpm, key, tags, moods, genres, instruments, vocals, isrc, audio, file, splits
+            case ownerID = "owner_id"
+            case trackID = "track_id"
+            case splitsInherited = "splits_inherited"
+            case createdAt = "created_at"
+        }
+    }
+
+    public struct AudioInfo: Codable, Sendable, Equatable {
+        public var container: String
+        public var encoding: String
+        public var sampleRate: Int
+        public var bitDepth: Int?
+        public var channels: Int
+        public var frames: Int64
+        public var durationSeconds: Double
+
+        public init(container: String, encoding: String, sampleRate: Int, bitDepth: Int?, channels: Int, frames: Int64) {
+            self.container = container
+            self.encoding = encoding
+            self.sampleRate = sampleRate
+            self.bitDepth = bitDepth
+            self.channels = channels
+            self.frames = frames
+            self.durationSeconds = sampleRate > 0 ? (Double(frames) / Double(sampleRate) * 1000).rounded() / 1000 : 0
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case container, encoding, channels, frames
+            case sampleRate = "sample_rate"
+            case bitDepth = "bit_depth"
+            case durationSeconds = "duration_seconds"
+        }
+    }
+
+    public struct FileInfo: Codable, Sendable, Equatable {
+        public var sha256: String
+        public var byteCount: Int64
+        public var filename: String?
+        public init(sha256: String, byteCount: Int64, filename: String?) {
+            self.sha256 = sha256
+            self.byteCount = byteCount
+            self.filename = filename
+        }
+        enum CodingKeys: String, CodingKey {
+            case sha256, filename
+            case byteCount = "byte_count"
+        }
+    }
+
+    /// One page of a list; `next_cursor` is absent on the last page.
+    public struct Page<Item: Codable & Sendable>: Codable, Sendable {
+        public var items: [Item]
+        public var nextCursor: String?
+        public init(items: [Item], nextCursor: String?) {
+            self.items = items
+            self.nextCursor = nextCursor
+        }
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+    }
+
+    /// An RFC 9457 problem as the client reads it.
+    public struct ProblemDocument: Codable, Sendable {
+        public var type: String
+        public var title: String
+        public var status: Int
+        public var detail: String
+        public var requestID: String?
+        public var offset: String?
+        public var field: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type, title, status, detail, offset, field
+            case requestID = "request_id"
+        }
+    }
+}

@@ -1,0 +1,5 @@
+import Hummingbird
+import GRDB
+import ArgumentParser
+import AsyncHTTPClient
+print("hi")
