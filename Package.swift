@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries: module maps only; Debian packages named as providers.
@@ -29,6 +30,7 @@ let package = Package(
         .target(name: "BlobStore", dependencies: [
             "SyncletCore", "SyncletCrypto",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "Audio", dependencies: ["CSndFile", "SyncletCore"]),
         .target(name: "Catalog", dependencies: [
@@ -41,6 +43,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources/openapi.json")]),
         .target(name: "SyncletClient", dependencies: [
             "SyncletCore",
@@ -49,7 +54,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "synclet", dependencies: [
-            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "CArchive", "COpenSSL", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift"),
+            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "CArchive", "COpenSSL",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -59,7 +64,10 @@ let package = Package(
         .testTarget(name: "SyncletCryptoTests", dependencies: ["SyncletCrypto"]),
         .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "SyncletCrypto"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "CSndFile"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "SyncletCore"]),
+        .testTarget(name: "CatalogTests", dependencies: [
+            "Catalog", "SyncletCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "SyncletServer", "SyncletClient", "SyncletCore", "SyncletCrypto", "Audio", "CSndFile",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,0 +1,43 @@
+import BlobStore
+import Catalog
+import GRDB
+import SyncletCore
+import SyncletCrypto
+
+/// Everything the handlers share: settings, stores and files. Built once by
+/// `buildApplication`; tests reach it to check what changed and what did not.
+public struct AppServices: Sendable {
+    public let settings: ServerSettings
+    public let layout: StorageLayout
+    public let database: any DatabaseWriter
+    public let catalog: CatalogStore
+    public let blobs: BlobStore
+    public let uploadFiles: UploadFiles
+    let uploadLocks = UploadLocks()
+    let cursors: CursorCodec
+
+    init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8]) throws {
+        self.settings = settings
+        self.layout = layout
+        self.database = database
+        self.catalog = CatalogStore(writer: database)
+        self.blobs = try BlobStore(root: layout.blobs, tempRoot: layout.temp)
+        self.uploadFiles = try UploadFiles(root: layout.uploads)
+        self.cursors = CursorCodec(key: cursorKey)
+    }
+
+    /// A fresh id of any kind, time-ordered.
+    func newID<Kind>(_ now: Timestamp) -> Identifier<Kind> {
+        var random = SecureRandom()
+        return Identifier<Kind>.make(millisecondsSince1970: now.millisecondsSince1970, random: &random)
+    }
+
+    func page(_ request: some QueryReading) throws(Problem) -> PageRequest {
+        try PageRequest(query: { request.query($0) }, limits: settings.limits, cursors: cursors)
+    }
+}
+
+/// Anything that can answer a query parameter by name.
+protocol QueryReading {
+    func query(_ name: String) -> String?
+}

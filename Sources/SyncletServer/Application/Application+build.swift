@@ -1,0 +1,84 @@
+import BlobStore
+import Catalog
+import Hummingbird
+import Logging
+import NIOCore
+import SyncletCore
+import SyncletCrypto
+
+/// A server ready to run, with its shared services exposed for tests and the CLI.
+public struct SyncletApp: Sendable {
+    public let application: Application<RouterResponder<AppRequestContext>>
+    public let services: AppServices
+    /// The operator's first API key, present only on the very first start of a folder.
+    public let bootstrapToken: String?
+    /// Every route the router serves, as "METHOD /path/{param}".
+    public let routes: [String]
+}
+
+/// Why the server cannot start, said so that the operator knows what to fix.
+public struct ServerSetupError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The one place that wires the server: storage folder, database, stores, middleware,
+/// routes and background services. `synclet serve` and the tests both call it.
+public func buildApplication(
+    settings: ServerSettings,
+    logger: Logger = Logger(label: "synclet"),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> SyncletApp {
+    let layout = StorageLayout(root: settings.storage)
+    do {
+        try DurableFile.makeDirectories(layout.root)
+        try DurableFile.makeDirectories(layout.keys)
+    } catch {
+        throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
+    }
+    let cursorKey = try loadOrCreateSecret(at: layout.cursorKey)
+    let database = try SyncletDatabase.open(path: layout.database)
+    let services = try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey)
+    let swept = services.blobs.sweepTemporaryFiles()
+    if swept > 0 { logger.info("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
+    let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: AuthMiddleware(catalog: services.catalog))
+    MetaController(app: services).addRoutes(to: router)
+    PartiesController(app: services).addRoutes(to: router)
+    UploadsController(app: services).addRoutes(to: router)
+    AssetsController(app: services).addRoutes(to: router)
+
+    let routes = router.routes.map { route in
+        let path = route.path.description.split(separator: "/").map { segment in
+            segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
+        }.joined(separator: "/")
+        return "\(route.method.rawValue) /\(path)"
+    }
+    let application = Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synclet"),
+        services: [UploadSweeper(app: services, logger: logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+        logger: logger)
+    return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes)
+}
+
+/// Reads a 32-byte secret kept with 0600 permissions, creating it on first start.
+func loadOrCreateSecret(at path: String) throws -> [UInt8] {
+    if let mode = DurableFile.mode(path) {
+        guard mode & 0o077 == 0 else {
+            throw ServerSetupError(description: "\(path) is readable by others (mode \(String(mode, radix: 8))). Run `chmod 600 \(path)` and start again.")
+        }
+        let bytes = try DurableFile.read(path)
+        guard bytes.count == 32 else {
+            throw ServerSetupError(description: "\(path) is damaged (expected 32 bytes). Delete it to make a new one; page cursors already handed out stop working.")
+        }
+        return bytes
+    }
+    let bytes = SecureBytes.random(count: 32)
+    try DurableFile.writeAtomically(bytes, to: path, mode: 0o600)
+    return bytes
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import SyncletCore
+
+extension Request {
+    /// Reads a JSON body of at most `byteCountMax` bytes, checks it against the named
+    /// schema of the API document, and decodes it.
+    func decodeJSON<T: Decodable>(_ type: T.Type, schema: String, byteCountMax: Int) async throws -> T {
+        if let contentType = headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw Problem.unsupportedMediaType("Send the body as application/json.")
+        }
+        if let length = headers[.contentLength].flatMap(Int.init), length > byteCountMax {
+            throw Problem.tooLarge("JSON bodies may be at most \(byteCountMax) bytes.")
+        }
+        var body = self.body
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: byteCountMax)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.tooLarge("JSON bodies may be at most \(byteCountMax) bytes.")
+        }
+        let data = Data(buffer.readableBytesView)
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw Problem.badRequest("The body is not valid JSON. Send a JSON object with Content-Type: application/json.")
+        }
+        try OpenAPIDocument.shared.validate(value, schema: schema)
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+}
+
+/// JSON responses with a status.
+struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
+    var status: HTTPResponse.Status = .ok
+    var body: Body
+    var headers: HTTPFields = [:]
+
+    init(status: HTTPResponse.Status = .ok, _ body: Body, headers: HTTPFields = [:]) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(body)
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

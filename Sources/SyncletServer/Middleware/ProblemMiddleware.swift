@@ -1,0 +1,81 @@
+import BlobStore
+import Foundation
+import Hummingbird
+import SyncletCore
+
+/// Turns every error into an RFC 9457 problem. Our `Problem`s pass through as they are;
+/// framework errors get a type by status; anything else is a 500 that names only the
+/// request id (the cause goes to the log, never to the client).
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Self.problem(for: error, context: context)
+            if problem.status >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            return Self.response(for: problem, context: context, head: request.method == .head)
+        }
+    }
+
+    static func problem(for error: any Error, context: Context) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as HTTPError:
+            switch error.status.code {
+            case 404: return .notFound("This route")
+            case 413: return .tooLarge(error.body ?? "The request body is over the limit for this route.")
+            case 400..<500:
+                return Problem(status: error.status.code, type: "bad-request", title: error.status.reasonPhrase,
+                               detail: error.body ?? "The request was refused (\(error.status.code)).")
+            default: return .internalError(requestID: context.requestID)
+            }
+        case let error as DecodingError:
+            return .badRequest(describe(error))
+        default:
+            return .internalError(requestID: context.requestID)
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.isEmpty ? "the body" : codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return "\(path(context.codingPath)) has the wrong type; expected \(type)."
+        case .valueNotFound(_, let context):
+            return "\(path(context.codingPath)) must not be null."
+        case .keyNotFound(let key, let context):
+            return "\(path(context.codingPath + [key])) is required."
+        case .dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "The body could not be read."
+        }
+    }
+
+    /// The problem+json response.
+    static func response(for problem: Problem, context: Context, head: Bool = false) -> Response {
+        var body: [String: Any] = [
+            "type": problem.typeURI,
+            "title": problem.title,
+            "status": problem.status,
+            "detail": problem.detail,
+            "request_id": context.requestID,
+        ]
+        for (key, value) in problem.extensions { body[key] = value }
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/problem+json"
+        if problem.status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"synclet\"" }
+        if let offset = problem.extensions["offset"] { headers[.uploadOffset] = offset }
+        headers[.contentLength] = String(data.count)
+        return Response(status: .init(code: problem.status), headers: headers,
+                        body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

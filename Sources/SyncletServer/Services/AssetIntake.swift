@@ -1,0 +1,62 @@
+import Audio
+import BlobStore
+import Catalog
+import Hummingbird
+import NIOPosix
+import SyncletCore
+
+/// Turns a finished upload into an asset: metadata checked, audio probed, file into the
+/// blob store, rows written. Nothing is kept of a file that is not readable audio.
+struct AssetIntake: Sendable {
+    let app: AppServices
+
+    func createAsset(_ request: Wire.CreateAsset, owner: PartyRecord) async throws -> AssetRecord {
+        let limits = app.settings.limits
+        let metadata = try AssetMetadata(validating: request, limits: limits)
+        guard let upload = try await app.catalog.upload(request.uploadID), upload.ownerID == owner.id else {
+            throw Problem.notFound("Upload \(request.uploadID)")
+        }
+        // Cheap database checks before the expensive probe.
+        try await app.catalog.checkReferences(of: metadata, owner: owner.id)
+
+        return try await app.uploadLocks.withLock(upload.id) { () async throws -> AssetRecord in
+            let partPath = app.uploadFiles.path(upload.id)
+            guard let offset = app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
+                throw Problem.notFound("Upload \(upload.id)")
+            }
+            guard offset == upload.length else {
+                throw Problem.conflict("upload-incomplete",
+                    "Upload \(upload.id) has \(offset) of \(upload.length) bytes. Finish it (HEAD, then PATCH from Upload-Offset) before creating the asset.",
+                    extensions: ["offset": String(offset)])
+            }
+            let facts: AudioFacts
+            do {
+                facts = try await NIOThreadPool.singleton.runIfActive { try AudioProbe.probe(path: partPath) }
+                try metadata.check(durationMilliseconds: facts.durationMilliseconds,
+                                   toleranceMilliseconds: limits.durationToleranceMilliseconds)
+            } catch let problem as Problem {
+                // Refused audio: keep nothing of it.
+                try await app.catalog.deleteUpload(upload.id)
+                app.uploadFiles.remove(upload.id)
+                throw problem
+            }
+            let blob = try await app.blobs.adopt(fileAt: partPath)
+            let now = app.settings.clock.now()
+            let new = CatalogStore.NewAsset(
+                id: app.newID(now), ownerID: owner.id, metadata: metadata,
+                audio: .init(container: facts.container, encoding: facts.encoding, sampleRate: facts.sampleRate,
+                             bitDepth: facts.bitDepth, channels: facts.channels, frames: facts.frames,
+                             durationMilliseconds: facts.durationMilliseconds),
+                blobSHA256: blob.sha256, byteCount: blob.byteCount, filename: upload.filename,
+                uploadID: upload.id, now: now)
+            do {
+                return try await app.catalog.createAsset(new)
+            } catch {
+                // The row was refused after the file moved: drop the blob unless another asset shares it.
+                if try await !app.catalog.blobIsReferenced(blob.sha256) { app.blobs.remove(blob.sha256) }
+                try? await app.catalog.deleteUpload(upload.id)
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SyncletCore
+import SyncletServer
+
+/// `synclet serve`: runs the API on the embedded store until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Synclet server on a local data folder.",
+        discussion: """
+            On the first start the folder is created (database, blobs, uploads, keys) and the
+            operator's first API key is printed once: keep it. Every flag can also be set
+            through the environment variable named in its help.
+            """)
+
+    @Option(help: "Address to listen on (SYNCLET_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (SYNCLET_PORT).")
+    var port: Int?
+
+    @Option(help: "Data folder (SYNCLET_STORAGE). Default: Storage")
+    var storage: String?
+
+    @Option(name: .customLong("upload-max-bytes"), help: "Largest upload in bytes (SYNCLET_UPLOAD_MAX_BYTES).")
+    var uploadMaxBytes: Int64?
+
+    @Option(name: .customLong("upload-idle-seconds"), help: "Seconds before an unfinished upload expires (SYNCLET_UPLOAD_IDLE_SECONDS).")
+    var uploadIdleSeconds: Int64?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (SYNCLET_LOG_LEVEL).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var settings = ServerSettings()
+        settings.host = host ?? environment["SYNCLET_HOST"] ?? settings.host
+        settings.port = try port ?? environment["SYNCLET_PORT"].map { text in
+            guard let value = Int(text), (0...65535).contains(value) else { throw ValidationError("SYNCLET_PORT must be a port number.") }
+            return value
+        } ?? settings.port
+        settings.storage = storage ?? environment["SYNCLET_STORAGE"] ?? settings.storage
+        if let bytes = uploadMaxBytes ?? environment["SYNCLET_UPLOAD_MAX_BYTES"].flatMap(Int64.init) {
+            guard bytes > 0 else { throw ValidationError("--upload-max-bytes must be positive.") }
+            settings.limits.uploadByteCountMax = bytes
+        }
+        if let seconds = uploadIdleSeconds ?? environment["SYNCLET_UPLOAD_IDLE_SECONDS"].flatMap(Int64.init) {
+            guard seconds > 0 else { throw ValidationError("--upload-idle-seconds must be positive.") }
+            settings.limits.uploadIdleSecondsMax = seconds
+        }
+        var logger = Logger(label: "synclet")
+        let level = logLevel ?? environment["SYNCLET_LOG_LEVEL"] ?? "info"
+        guard let parsed = Logger.Level(rawValue: level) else {
+            throw ValidationError("Unknown log level \(level); use trace, debug, info, notice, warning or error.")
+        }
+        logger.logLevel = parsed
+
+        let server: SyncletApp
+        do {
+            let (host, folder) = (settings.host, settings.storage)
+            server = try await buildApplication(settings: settings, logger: logger) { port in
+                print("Synclet is listening on http://\(host):\(port) (data in \(folder))")
+                fflush(nil)
+            }
+        } catch let error as ServerSetupError {
+            Output.error(error.description)
+            throw ExitCode.failure
+        }
+        if let token = server.bootstrapToken {
+            print("""
+
+                ┌───────────────────────────────────────────────────────────────────────────────┐
+                  First start: this is the operator's (admin) API key. It is shown only now.
+                  \(token)
+                  Save it, then: synclet login --server http://\(settings.host):\(settings.port) --api-key <key>
+                └───────────────────────────────────────────────────────────────────────────────┘
+
+                """)
+            // Flush now: the key must reach a pipe or a log even if the process is killed later.
+            fflush(nil)
+        }
+        try await server.application.runService()
+    }
+}

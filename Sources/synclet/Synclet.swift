@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// The one executable: the server, the composer's tools and the operator's tools.
+@main
+struct Synclet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synclet",
+        abstract: "Synclet: micro-licensing for music — server, composer and operator tools.",
+        discussion: """
+            Start a server:            synclet serve
+            Connect as a composer:     synclet login --server http://127.0.0.1:8080 --api-key syn_…
+            Upload a track:            synclet upload song.wav --kind track --title "Night Drive" --bpm 92 --key Am
+            List your assets:          synclet assets list
+            Operator (admin key):      synclet admin create-party --kind composer --name "Ada"
+            """,
+        version: "0.1.0",
+        subcommands: [Serve.self, Login.self, Upload.self, Assets.self, Admin.self, Doctor.self, Tone.self]
+    )
+}

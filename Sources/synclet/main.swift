@@ -1,5 +1,0 @@
-import Hummingbird
-import GRDB
-import ArgumentParser
-import AsyncHTTPClient
-print("hi")
