@@ -74,7 +74,9 @@ public struct CatalogStore: Sendable {
     /// Inserts an upload unless the owner already holds `openMax` unfinished ones.
     public func createUpload(_ upload: UploadRecord, openMax: Int) async throws {
         try await writer.write { db in
-            let open = try UploadRecord.filter(UploadRecord.Columns.ownerID == upload.ownerID).fetchCount(db)
+            let open = try UploadRecord
+                .filter(UploadRecord.Columns.ownerID == upload.ownerID && UploadRecord.Columns.expiresAt >= upload.createdAt)
+                .fetchCount(db)
             guard open < openMax else {
                 throw Problem.conflict("too-many-uploads",
                     "You have \(open) unfinished uploads. Finish or delete some (DELETE /v1/uploads/{id}) before starting another.")
@@ -181,7 +183,10 @@ public struct CatalogStore: Sendable {
                 try AssetSplitRecord(assetID: new.id, version: 1, partyID: share.partyID,
                                      basisPoints: share.basisPoints, effectiveAt: new.now).insert(db)
             }
-            _ = try UploadRecord.deleteOne(db, key: new.uploadID)
+            // The upload is consumed by exactly one asset.
+            guard try UploadRecord.deleteOne(db, key: new.uploadID) else {
+                throw Problem.notFound("Upload \(new.uploadID)")
+            }
             return record
         }
     }

@@ -9,6 +9,12 @@ extension SyncletClient {
         public let id: UploadID
         public let offset: Int64
         public let length: Int64
+
+        public init(id: UploadID, offset: Int64, length: Int64) {
+            self.id = id
+            self.offset = offset
+            self.length = length
+        }
     }
 
     /// Creates a tus upload for `length` bytes.
@@ -135,7 +141,7 @@ public final class UploadJournal: @unchecked Sendable {
 
     public init(path: String) { self.path = path }
 
-    static func key(server: String, path: String, size: Int64, modified: Double) -> String {
+    public static func key(server: String, path: String, size: Int64, modified: Double) -> String {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         return "\(server)|\(absolute)|\(size)|\(Int64(modified * 1000))"
     }

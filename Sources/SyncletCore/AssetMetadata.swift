@@ -22,7 +22,8 @@ public struct AssetMetadata: Sendable, Equatable {
     public init(validating request: Wire.CreateAsset, limits: Limits) throws(Problem) {
         kind = request.kind
         title = String(request.title.trimmingWhitespace())
-        guard !title.isEmpty, title.count <= limits.titleCharacterCountMax else {
+        // Counted in Unicode scalars, as the database counts them.
+        guard !title.isEmpty, title.unicodeScalars.count <= limits.titleCharacterCountMax else {
             throw .invalid("title must be 1 to \(limits.titleCharacterCountMax) characters.", field: "title")
         }
         switch (request.kind, request.trackID) {
@@ -78,7 +79,7 @@ public struct AssetMetadata: Sendable, Equatable {
         var result = [String]()
         for entry in list {
             let normalized = entry.trimmingWhitespace().lowercased()
-            guard !normalized.isEmpty, normalized.count <= limits.tagCharacterCountMax else {
+            guard !normalized.isEmpty, normalized.unicodeScalars.count <= limits.tagCharacterCountMax else {
                 throw .invalid("Each entry of \(field) must be 1 to \(limits.tagCharacterCountMax) characters.", field: field)
             }
             if seen.insert(normalized).inserted { result.append(normalized) }

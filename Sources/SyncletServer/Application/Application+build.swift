@@ -14,6 +14,11 @@ public struct SyncletApp: Sendable {
     public let bootstrapToken: String?
     /// Every route the router serves, as "METHOD /path/{param}".
     public let routes: [String]
+
+    /// Runs one pass of the abandoned-upload sweep now; returns how many were removed.
+    public func sweepUploads() async throws -> Int {
+        try await UploadSweeper(app: services, logger: application.logger).sweep()
+    }
 }
 
 /// Why the server cannot start, said so that the operator knows what to fix.

@@ -1,0 +1,76 @@
+import AsyncHTTPClient
+import Foundation
+import SyncletClient
+import SyncletCore
+import SyncletServer
+import Testing
+
+@Suite("The API's conventions hold on every route")
+struct ProtocolTests {
+    @Test("the OpenAPI document lists exactly the routes the router serves")
+    func documentMatchesRouter() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let served = Set(server.app.routes)
+        let documented = OpenAPIDocument.shared.operations
+        #expect(served.subtracting(documented).isEmpty, "served but undocumented: \(served.subtracting(documented).sorted())")
+        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+        let reply = try await RawHTTP(base: server.baseURL).send(.GET, "/openapi.json")
+        #expect(reply.status == 200)
+        #expect(reply.json["openapi"] as? String == "3.1.0")
+    }
+
+    @Test("tus OPTIONS announces the version, extensions and max size; every response carries Tus-Resumable and a request id")
+    func tusOptionsAndHeaders() async throws {
+        let server = try await RunningServer.start { $0.limits.uploadByteCountMax = 123_456 }
+        defer { Task { await server.stop() } }
+        let raw = RawHTTP(base: server.baseURL)
+        let options = try await raw.send(.OPTIONS, "/v1/uploads")
+        #expect(options.status == 204)
+        #expect(options.header("tus-version") == "1.0.0")
+        #expect(options.header("tus-max-size") == "123456")
+        #expect(options.header("tus-extension")?.contains("creation") == true)
+        for reply in [options, try await raw.send(.GET, "/health"), try await raw.send(.GET, "/nowhere")] {
+            #expect(reply.header("tus-resumable") == "1.0.0")
+            #expect(reply.header("x-request-id")?.hasPrefix("req_") == true)
+        }
+        let missing = try await raw.send(.GET, "/nowhere")
+        expectProblem(missing, 404, "not-found")
+        #expect(missing.json["request_id"] as? String == missing.header("x-request-id"))
+    }
+
+    @Test("the operator creates parties, issues keys that work at once, lists and revokes them")
+    func partiesAndKeys() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let admin = server.admin
+        let composer = try await admin.createParty(kind: .composer, displayName: "Ada")
+        let issued = try await admin.issueKey(party: composer.id, label: "laptop")
+        #expect(issued.token.hasPrefix("syn_"))
+        #expect(issued.key.hint.hasPrefix("syn_"))
+        #expect(!issued.key.hint.contains(String(issued.token.suffix(20))))
+        #expect(try await server.client(issued.token).me() == composer)
+        let listed = try await admin.keys(party: composer.id)
+        #expect(listed.map(\.id) == [issued.key.id])
+        // The token is stored only as its hash.
+        let stored = try await server.services.database.read { db in
+            try String.fetchAll(db, sql: "SELECT hex(token_sha256) || lookup || hint || label FROM api_key")
+        }
+        #expect(!stored.joined().contains(issued.token))
+        let revoked = try await admin.revokeKey(issued.key.id)
+        #expect(revoked.revokedAt != nil)
+        await #expect(throws: ClientError.self) { _ = try await server.client(issued.token).me() }
+        // Paging through parties returns each once.
+        for index in 0..<5 { _ = try await admin.createParty(kind: .licensee, displayName: "L\(index)") }
+        var seen = [PartyID]()
+        var cursor: String? = nil
+        repeat {
+            let page = try await admin.parties(cursor: cursor, limit: 2)
+            seen += page.items.map(\.id)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen.count == 7)
+        #expect(Set(seen).count == 7)
+        #expect(seen == seen.sorted())
+    }
+}
