@@ -33,6 +33,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "Audio", dependencies: ["CSndFile", "SyncletCore"]),
+        // Stem packs in and bundles out, through libarchive.
+        .target(name: "Archives", dependencies: [
+            "CArchive", "SyncletCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .target(name: "Catalog", dependencies: [
             "SyncletCore", "SyncletCrypto",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -64,6 +69,7 @@ let package = Package(
         .testTarget(name: "SyncletCryptoTests", dependencies: ["SyncletCrypto"]),
         .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "SyncletCrypto"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "CSndFile"]),
+        .testTarget(name: "ArchivesTests", dependencies: ["Archives", "CArchive", "SyncletCore"]),
         .testTarget(name: "CatalogTests", dependencies: [
             "Catalog", "SyncletCore",
             .product(name: "GRDB", package: "GRDB.swift"),

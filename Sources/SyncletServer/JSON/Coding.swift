@@ -12,10 +12,9 @@ extension Request {
         if let length = headers[.contentLength].flatMap(Int.init), length > byteCountMax {
             throw Problem.tooLarge("JSON bodies may be at most \(byteCountMax) bytes.")
         }
-        var body = self.body
         let buffer: ByteBuffer
         do {
-            buffer = try await body.collect(upTo: byteCountMax)
+            buffer = try await self.body.collect(upTo: byteCountMax)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem.tooLarge("JSON bodies may be at most \(byteCountMax) bytes.")
         }

@@ -1,0 +1,47 @@
+# Synclet — the two commands of the README's Quick start, and their parts.
+#   make serve   set up this machine, build, and run the server on ./Storage
+#   make test    set up this machine, build, and run every test (plus benchmark smoke runs)
+
+APT_PACKAGES := libsqlite3-dev libssl-dev libarchive-dev libsndfile1-dev libsodium-dev pkg-config sqlite3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STORAGE ?= Storage
+PORT ?= 8080
+HOST ?= 127.0.0.1
+
+.PHONY: setup build release serve test bench-upload bench-smoke clean
+
+## Install the Debian packages the build links against, only those missing.
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "System packages: all present."; fi
+	@command -v swift >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/linux/"; exit 1; }
+
+build: setup
+	swift build
+
+release: setup
+	swift build -c release --product synclet
+
+## Run the server on the embedded default (./Storage). The first start prints the operator key.
+serve: release
+	.build/release/synclet serve --host $(HOST) --port $(PORT) --storage $(STORAGE)
+
+## Every test: unit, store, audio and end-to-end over real HTTP; then a short run of each benchmark.
+test: setup
+	swift build --build-tests
+	$(MAKE) --no-print-directory bench-smoke
+	swift test --skip-build
+
+## Short benchmark runs (small files, debug build) so the scripts stay working.
+bench-smoke:
+	SYNCLET_BIN=.build/debug/synclet BENCH_UPLOAD_MIB=16 Benchmarks/upload.sh
+
+## The full upload benchmark (1 GiB, release build). Not part of `make test`.
+bench-upload: release
+	Benchmarks/upload.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,1 @@
+// Archives: stem packs and bundles through libarchive.
