@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "SyncletServer", dependencies: [
-            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog",
+            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog", "Archives",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "synclet", dependencies: [
-            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "CArchive", "COpenSSL",
+            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "Catalog", "CArchive", "COpenSSL",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,7 +75,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "SyncletServer", "SyncletClient", "SyncletCore", "SyncletCrypto", "Audio", "CSndFile",
+            "SyncletServer", "SyncletClient", "SyncletCore", "SyncletCrypto", "Audio", "CSndFile", "Archives", "CArchive",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -125,3 +125,24 @@ public struct BlobStore: Sendable {
         return (hasher.finalize().hex, total)
     }
 }
+
+extension BlobStore {
+    /// Stores a small byte array (a waveform, a manifest) the same durable way.
+    public func store(bytes: [UInt8]) async throws -> StoredBlob {
+        try await write(SingleChunk(bytes: bytes), byteCountMax: Int64(bytes.count))
+    }
+}
+
+/// One buffer as an async sequence.
+struct SingleChunk: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    func makeAsyncIterator() -> Iterator { Iterator(bytes: bytes) }
+    struct Iterator: AsyncIteratorProtocol {
+        var bytes: [UInt8]?
+        mutating func next() async throws -> ByteBuffer? {
+            defer { bytes = nil }
+            return bytes.map { ByteBuffer(bytes: $0) }
+        }
+    }
+}

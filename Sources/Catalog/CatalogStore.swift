@@ -111,34 +111,11 @@ public struct CatalogStore: Sendable {
 
     // MARK: Assets
 
-    /// Everything a new asset needs, validated and with its file already in the blob store.
-    public struct NewAsset: Sendable {
-        public var id: AssetID
-        public var ownerID: PartyID
-        public var metadata: AssetMetadata
-        public var audio: AudioFactsRow
+    /// A stored file and the audio facts read from it.
+    public struct StoredAudio: Sendable, Equatable {
         public var blobSHA256: String
         public var byteCount: Int64
         public var filename: String?
-        public var uploadID: UploadID
-        public var now: Timestamp
-
-        public init(id: AssetID, ownerID: PartyID, metadata: AssetMetadata, audio: AudioFactsRow, blobSHA256: String,
-                    byteCount: Int64, filename: String?, uploadID: UploadID, now: Timestamp) {
-            self.id = id
-            self.ownerID = ownerID
-            self.metadata = metadata
-            self.audio = audio
-            self.blobSHA256 = blobSHA256
-            self.byteCount = byteCount
-            self.filename = filename
-            self.uploadID = uploadID
-            self.now = now
-        }
-    }
-
-    /// The audio facts as the catalog stores them.
-    public struct AudioFactsRow: Sendable, Equatable {
         public var container: String
         public var encoding: String
         public var sampleRate: Int
@@ -146,8 +123,12 @@ public struct CatalogStore: Sendable {
         public var channels: Int
         public var frames: Int64
         public var durationMilliseconds: Int64
-        public init(container: String, encoding: String, sampleRate: Int, bitDepth: Int?, channels: Int, frames: Int64,
-                    durationMilliseconds: Int64) {
+
+        public init(blobSHA256: String, byteCount: Int64, filename: String?, container: String, encoding: String,
+                    sampleRate: Int, bitDepth: Int?, channels: Int, frames: Int64, durationMilliseconds: Int64) {
+            self.blobSHA256 = blobSHA256
+            self.byteCount = byteCount
+            self.filename = filename
             self.container = container
             self.encoding = encoding
             self.sampleRate = sampleRate
@@ -158,37 +139,77 @@ public struct CatalogStore: Sendable {
         }
     }
 
-    /// Checks what needs the database (the track, the split parties) and, if all holds,
-    /// inserts the asset and its splits and consumes the upload, in one transaction.
+    /// Everything a new asset needs, validated, with its file (if any) already in the blob store.
+    public struct NewAsset: Sendable {
+        public var id: AssetID
+        public var ownerID: PartyID
+        public var metadata: AssetMetadata
+        /// `nil` only for a track made of stems alone.
+        public var audio: StoredAudio?
+        /// For a track without a file: its length, the longest of its stems.
+        public var durationMilliseconds: Int64?
+        public var now: Timestamp
+
+        public init(id: AssetID, ownerID: PartyID, metadata: AssetMetadata, audio: StoredAudio?,
+                    durationMilliseconds: Int64? = nil, now: Timestamp) {
+            self.id = id
+            self.ownerID = ownerID
+            self.metadata = metadata
+            self.audio = audio
+            self.durationMilliseconds = durationMilliseconds
+            self.now = now
+        }
+
+        var record: AssetRecord {
+            let m = metadata
+            return AssetRecord(
+                id: id, ownerID: ownerID, kind: m.kind, trackID: m.trackID, status: .draft, title: m.title,
+                role: m.role, bpm: m.bpm, musicalKey: m.key?.name, camelot: m.key?.camelot, tags: m.tags, moods: m.moods,
+                genres: m.genres, instruments: m.instruments, vocals: m.vocals, isrc: m.isrc?.code,
+                blobSHA256: audio?.blobSHA256, byteCount: audio?.byteCount, filename: audio?.filename,
+                container: audio?.container, encoding: audio?.encoding, sampleRate: audio?.sampleRate,
+                bitDepth: audio?.bitDepth, channels: audio?.channels, frames: audio?.frames,
+                durationMilliseconds: audio?.durationMilliseconds ?? durationMilliseconds ?? 0,
+                createdAt: now, updatedAt: now, publishedAt: nil, withdrawnAt: nil,
+                previewStatus: audio == nil ? .none : .pending,
+                previewDetail: audio == nil ? "This track has no full mix of its own; its stems have previews." : nil,
+                previewStartMilliseconds: m.preview.startMilliseconds, previewDurationMilliseconds: m.preview.durationMilliseconds,
+                previewWatermark: m.preview.watermark, previewSHA256: nil, previewByteCount: nil, previewFormat: nil,
+                waveformSHA256: nil)
+        }
+    }
+
+    /// Checks what needs the database (the track, the split parties) without writing.
     public func checkReferences(of metadata: AssetMetadata, owner: PartyID) async throws {
         try await writer.read { db in try Self.checkReferences(db, metadata: metadata, owner: owner) }
     }
 
-    public func createAsset(_ new: NewAsset) async throws -> AssetRecord {
+    /// Checks the references again and inserts the asset and its splits, consuming the
+    /// upload, in one transaction.
+    public func createAsset(_ new: NewAsset, consuming uploadID: UploadID) async throws -> AssetRecord {
         try await writer.write { db in
-            try Self.checkReferences(db, metadata: new.metadata, owner: new.ownerID)
-            let m = new.metadata
-            let record = AssetRecord(
-                id: new.id, ownerID: new.ownerID, kind: m.kind, trackID: m.trackID, status: .draft, title: m.title,
-                bpm: m.bpm, musicalKey: m.key?.name, camelot: m.key?.camelot, tags: m.tags, moods: m.moods,
-                genres: m.genres, instruments: m.instruments, vocals: m.vocals, isrc: m.isrc?.code,
-                blobSHA256: new.blobSHA256, byteCount: new.byteCount, filename: new.filename,
-                container: new.audio.container, encoding: new.audio.encoding, sampleRate: new.audio.sampleRate,
-                bitDepth: new.audio.bitDepth, channels: new.audio.channels, frames: new.audio.frames,
-                durationMilliseconds: new.audio.durationMilliseconds, createdAt: new.now, updatedAt: new.now)
-            try record.insert(db)
-            // Stems without their own splits follow the track's; everything else defaults to the owner.
-            let splits = m.splits ?? (m.kind == .stem ? nil : Splits.sole(new.ownerID))
-            for share in splits?.shares ?? [] {
-                try AssetSplitRecord(assetID: new.id, version: 1, partyID: share.partyID,
-                                     basisPoints: share.basisPoints, effectiveAt: new.now).insert(db)
-            }
-            // The upload is consumed by exactly one asset.
-            guard try UploadRecord.deleteOne(db, key: new.uploadID) else {
-                throw Problem.notFound("Upload \(new.uploadID)")
-            }
+            let record = try Self.insert(db, new)
+            try Self.consumeUpload(db, uploadID)
             return record
         }
+    }
+
+    static func insert(_ db: Database, _ new: NewAsset) throws -> AssetRecord {
+        try checkReferences(db, metadata: new.metadata, owner: new.ownerID)
+        let record = new.record
+        try record.insert(db)
+        // Stems without their own splits follow the track's; everything else defaults to the owner.
+        let splits = new.metadata.splits ?? (new.metadata.kind == .stem ? nil : Splits.sole(new.ownerID))
+        for share in splits?.shares ?? [] {
+            try AssetSplitRecord(assetID: new.id, version: 1, partyID: share.partyID,
+                                 basisPoints: share.basisPoints, effectiveAt: new.now).insert(db)
+        }
+        return record
+    }
+
+    /// An upload is consumed by exactly one asset or pack.
+    static func consumeUpload(_ db: Database, _ id: UploadID) throws {
+        guard try UploadRecord.deleteOne(db, key: id) else { throw Problem.notFound("Upload \(id)") }
     }
 
     static func checkReferences(_ db: Database, metadata: AssetMetadata, owner: PartyID) throws {
@@ -202,7 +223,12 @@ public struct CatalogStore: Sendable {
                 throw Problem.invalid("\(trackID) is a \(track.kind.rawValue), not a track; stems belong to tracks.", field: "track_id")
             }
         }
-        for share in metadata.splits?.shares ?? [] {
+        try checkSplitParties(db, metadata.splits)
+    }
+
+    /// Every share must name an existing composer.
+    static func checkSplitParties(_ db: Database, _ splits: Splits?) throws {
+        for share in splits?.shares ?? [] {
             guard let party = try PartyRecord.fetchOne(db, key: share.partyID) else {
                 throw Problem.invalid("Split party \(share.partyID) does not exist; ask the operator for your co-writers' party ids.", field: "splits")
             }

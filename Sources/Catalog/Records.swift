@@ -120,7 +120,19 @@ public struct UploadRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     }
 }
 
-/// An asset row.
+/// Where an asset's preview stands.
+public enum PreviewStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    /// Waiting for the preview worker.
+    case pending
+    case ready
+    /// Rendering failed; `preview_detail` says why. The asset itself is unaffected.
+    case failed
+    /// Nothing to preview: a track made of stems alone has no file of its own.
+    case none
+}
+
+/// An asset row. A track made from a stem pack without a full mix has no file: its file
+/// and audio columns are then all nil (the schema enforces all-or-none).
 public struct AssetRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "asset"
     public var id: AssetID
@@ -129,6 +141,7 @@ public struct AssetRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var trackID: AssetID?
     public var status: AssetStatus
     public var title: String
+    public var role: String?
     public var bpm: Double?
     public var musicalKey: String?
     public var camelot: String?
@@ -138,21 +151,32 @@ public struct AssetRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var instruments: [String]
     public var vocals: Bool?
     public var isrc: String?
-    public var blobSHA256: String
-    public var byteCount: Int64
+    public var blobSHA256: String?
+    public var byteCount: Int64?
     public var filename: String?
-    public var container: String
-    public var encoding: String
-    public var sampleRate: Int
+    public var container: String?
+    public var encoding: String?
+    public var sampleRate: Int?
     public var bitDepth: Int?
-    public var channels: Int
-    public var frames: Int64
+    public var channels: Int?
+    public var frames: Int64?
     public var durationMilliseconds: Int64
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    public var publishedAt: Timestamp?
+    public var withdrawnAt: Timestamp?
+    public var previewStatus: PreviewStatus
+    public var previewDetail: String?
+    public var previewStartMilliseconds: Int64
+    public var previewDurationMilliseconds: Int64
+    public var previewWatermark: Bool
+    public var previewSHA256: String?
+    public var previewByteCount: Int64?
+    public var previewFormat: String?
+    public var waveformSHA256: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, status, title, bpm, camelot, tags, moods, genres, instruments, vocals, isrc, filename
+        case id, kind, status, title, role, bpm, camelot, tags, moods, genres, instruments, vocals, isrc, filename
         case container, encoding, channels, frames
         case ownerID = "owner_id"
         case trackID = "track_id"
@@ -164,12 +188,25 @@ public struct AssetRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
         case durationMilliseconds = "duration_ms"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case publishedAt = "published_at"
+        case withdrawnAt = "withdrawn_at"
+        case previewStatus = "preview_status"
+        case previewDetail = "preview_detail"
+        case previewStartMilliseconds = "preview_start_ms"
+        case previewDurationMilliseconds = "preview_duration_ms"
+        case previewWatermark = "preview_watermark"
+        case previewSHA256 = "preview_sha256"
+        case previewByteCount = "preview_byte_count"
+        case previewFormat = "preview_format"
+        case waveformSHA256 = "waveform_sha256"
     }
 
     public enum Columns {
         static let id = Column(CodingKeys.id)
         static let ownerID = Column(CodingKeys.ownerID)
+        static let trackID = Column(CodingKeys.trackID)
         static let blobSHA256 = Column(CodingKeys.blobSHA256)
+        static let previewStatus = Column(CodingKeys.previewStatus)
     }
 }
 

@@ -83,6 +83,116 @@ public enum CatalogSchema {
                 );
                 """)
         }
+
+        // Search, lifecycle, previews, pack roles and attachments. The asset table is
+        // rebuilt because a track made from a stem pack without a full mix has no file of
+        // its own: its file and audio columns become nullable for tracks only.
+        migrator.registerMigration("catalog-2-search-lifecycle-previews") { db in
+            try db.execute(sql: """
+                CREATE TABLE asset_v2 (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (id LIKE 'ast\\_%' ESCAPE '\\'),
+                    owner_id TEXT NOT NULL REFERENCES party(id),
+                    kind TEXT NOT NULL CHECK (kind IN ('track', 'stem', 'loop')),
+                    track_id TEXT REFERENCES asset_v2(id),
+                    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'published', 'withdrawn')),
+                    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+                    role TEXT CHECK (role IS NULL OR kind = 'stem'),
+                    bpm REAL CHECK (bpm IS NULL OR (bpm > 0 AND bpm <= 400)),
+                    musical_key TEXT,
+                    camelot TEXT,
+                    tags TEXT NOT NULL DEFAULT '[]',
+                    moods TEXT NOT NULL DEFAULT '[]',
+                    genres TEXT NOT NULL DEFAULT '[]',
+                    instruments TEXT NOT NULL DEFAULT '[]',
+                    vocals INTEGER CHECK (vocals IS NULL OR vocals IN (0, 1)),
+                    isrc TEXT CHECK (isrc IS NULL OR length(isrc) = 12),
+                    blob_sha256 TEXT CHECK (blob_sha256 IS NULL OR length(blob_sha256) = 64),
+                    byte_count INTEGER CHECK (byte_count IS NULL OR byte_count > 0),
+                    filename TEXT,
+                    container TEXT,
+                    encoding TEXT,
+                    sample_rate INTEGER CHECK (sample_rate IS NULL OR sample_rate > 0),
+                    bit_depth INTEGER,
+                    channels INTEGER CHECK (channels IS NULL OR channels > 0),
+                    frames INTEGER CHECK (frames IS NULL OR frames > 0),
+                    duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    published_at INTEGER,
+                    withdrawn_at INTEGER,
+                    preview_status TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (preview_status IN ('pending', 'ready', 'failed', 'none')),
+                    preview_detail TEXT,
+                    preview_start_ms INTEGER NOT NULL DEFAULT 0 CHECK (preview_start_ms >= 0),
+                    preview_duration_ms INTEGER NOT NULL DEFAULT 30000 CHECK (preview_duration_ms > 0),
+                    preview_watermark INTEGER NOT NULL DEFAULT 0 CHECK (preview_watermark IN (0, 1)),
+                    preview_sha256 TEXT,
+                    preview_byte_count INTEGER,
+                    preview_format TEXT,
+                    waveform_sha256 TEXT,
+                    CHECK ((kind = 'stem') = (track_id IS NOT NULL)),
+                    -- Only a track may lack a file (one made from stems alone); all or none of the file's facts.
+                    CHECK ((blob_sha256 IS NULL) = (container IS NULL) AND (blob_sha256 IS NULL) = (frames IS NULL)
+                           AND (blob_sha256 IS NULL) = (sample_rate IS NULL) AND (blob_sha256 IS NULL) = (byte_count IS NULL)),
+                    CHECK (blob_sha256 IS NOT NULL OR kind = 'track')
+                );
+                INSERT INTO asset_v2 (id, owner_id, kind, track_id, status, title, bpm, musical_key, camelot, tags, moods,
+                    genres, instruments, vocals, isrc, blob_sha256, byte_count, filename, container, encoding, sample_rate,
+                    bit_depth, channels, frames, duration_ms, created_at, updated_at)
+                SELECT id, owner_id, kind, track_id, status, title, bpm, musical_key, camelot, tags, moods,
+                    genres, instruments, vocals, isrc, blob_sha256, byte_count, filename, container, encoding, sample_rate,
+                    bit_depth, channels, frames, duration_ms, created_at, updated_at FROM asset;
+                DROP TABLE asset;
+                ALTER TABLE asset_v2 RENAME TO asset;
+
+                CREATE INDEX asset_owner ON asset(owner_id, id);
+                CREATE INDEX asset_track ON asset(track_id);
+                CREATE INDEX asset_blob ON asset(blob_sha256);
+                CREATE INDEX asset_status_id ON asset(status, id);
+                CREATE INDEX asset_status_bpm ON asset(status, bpm);
+                CREATE INDEX asset_status_camelot ON asset(status, camelot, id);
+                CREATE INDEX asset_status_duration ON asset(status, duration_ms, id);
+                CREATE INDEX asset_status_kind_duration ON asset(status, kind, duration_ms, id);
+                CREATE INDEX asset_preview_pending ON asset(preview_status) WHERE preview_status = 'pending';
+
+                -- Text files that came with a pack (credits, lyrics), kept for bundles.
+                CREATE TABLE asset_attachment (
+                    asset_id TEXT NOT NULL REFERENCES asset(id),
+                    name TEXT NOT NULL,
+                    blob_sha256 TEXT NOT NULL CHECK (length(blob_sha256) = 64),
+                    byte_count INTEGER NOT NULL CHECK (byte_count >= 0),
+                    PRIMARY KEY (asset_id, name)
+                );
+
+                -- Full-text search over what people type: title, tags, moods, genres,
+                -- instruments and the composer's name. Kept in step by triggers.
+                CREATE VIRTUAL TABLE asset_search USING fts5(
+                    title, tags, moods, genres, instruments, composer,
+                    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'
+                );
+                INSERT INTO asset_search (rowid, title, tags, moods, genres, instruments, composer)
+                SELECT asset.rowid, asset.title, asset.tags, asset.moods, asset.genres, asset.instruments, party.display_name
+                FROM asset JOIN party ON party.id = asset.owner_id;
+                -- Titles weigh most, then tags, then moods, genres and instruments, then the composer.
+                INSERT INTO asset_search (asset_search, rank) VALUES ('rank', 'bm25(10.0, 5.0, 3.0, 3.0, 3.0, 2.0)');
+                CREATE TRIGGER asset_search_insert AFTER INSERT ON asset BEGIN
+                    INSERT INTO asset_search (rowid, title, tags, moods, genres, instruments, composer)
+                    VALUES (new.rowid, new.title, new.tags, new.moods, new.genres, new.instruments,
+                            (SELECT display_name FROM party WHERE id = new.owner_id));
+                END;
+                CREATE TRIGGER asset_search_update AFTER UPDATE OF title, tags, moods, genres, instruments ON asset BEGIN
+                    UPDATE asset_search SET title = new.title, tags = new.tags, moods = new.moods, genres = new.genres,
+                        instruments = new.instruments WHERE rowid = new.rowid;
+                END;
+                CREATE TRIGGER asset_search_delete AFTER DELETE ON asset BEGIN
+                    DELETE FROM asset_search WHERE rowid = old.rowid;
+                END;
+                CREATE TRIGGER asset_search_composer AFTER UPDATE OF display_name ON party BEGIN
+                    UPDATE asset_search SET composer = new.display_name
+                    WHERE rowid IN (SELECT rowid FROM asset WHERE owner_id = new.id);
+                END;
+                """)
+        }
     }
 }
 

@@ -53,8 +53,40 @@ public struct SyncletClient: Sendable {
         try await json(.POST, "/v1/assets", body: request)
     }
 
+    /// Your own assets (drafts included), newest first.
     public func assets(cursor: String? = nil, limit: Int? = nil) async throws -> Wire.Page<Wire.Asset> {
-        try await json(.GET, "/v1/assets" + Self.pageQuery(cursor: cursor, limit: limit))
+        try await search(["mine": "true"], cursor: cursor, limit: limit)
+    }
+
+    /// Searches the catalog with the API's query parameters (q, kind, bpm_min, …).
+    public func search(_ parameters: [String: String], cursor: String? = nil, limit: Int? = nil) async throws -> Wire.Page<Wire.Asset> {
+        var items = parameters.sorted { $0.key < $1.key }.map { (key, value) in
+            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
+        }
+        if let cursor { items.append("cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)") }
+        if let limit { items.append("limit=\(limit)") }
+        return try await json(.GET, "/v1/assets" + (items.isEmpty ? "" : "?" + items.joined(separator: "&")))
+    }
+
+    public func updateAsset(_ id: AssetID, _ changes: Wire.UpdateAsset) async throws -> Wire.Asset {
+        try await json(.PATCH, "/v1/assets/\(id)", body: changes)
+    }
+
+    public func publish(_ id: AssetID) async throws -> Wire.Asset { try await json(.POST, "/v1/assets/\(id)/publish") }
+
+    public func withdraw(_ id: AssetID) async throws -> Wire.Asset { try await json(.POST, "/v1/assets/\(id)/withdraw") }
+
+    public func splitVersions(_ id: AssetID) async throws -> [Wire.SplitVersion] {
+        let page: Wire.Page<Wire.SplitVersion> = try await json(.GET, "/v1/assets/\(id)/splits")
+        return page.items
+    }
+
+    public func replaceSplits(_ id: AssetID, _ splits: [SplitShare]) async throws -> Wire.SplitVersion {
+        try await json(.PUT, "/v1/assets/\(id)/splits", body: Wire.ReplaceSplits(splits: splits))
+    }
+
+    public func createPack(_ request: Wire.CreatePack) async throws -> Wire.PackResult {
+        try await json(.POST, "/v1/packs", body: request)
     }
 
     public func asset(_ id: AssetID) async throws -> Wire.Asset { try await json(.GET, "/v1/assets/\(id)") }
@@ -63,7 +95,13 @@ public struct SyncletClient: Sendable {
     /// Returns the HTTP status (200 or 206) and the bytes written.
     public func downloadOriginal(_ id: AssetID, to path: String, range: ClosedRange<Int64>? = nil,
                                  onBytes: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> (status: Int, byteCount: Int64) {
-        var request = makeRequest(.GET, "/v1/assets/\(id)/original")
+        try await download("/v1/assets/\(id)/original", to: path, range: range, onBytes: onBytes)
+    }
+
+    /// Streams any file route (original, preview, waveform, bundle) to `path` through a temp file.
+    public func download(_ route: String, to path: String, range: ClosedRange<Int64>? = nil,
+                         onBytes: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> (status: Int, byteCount: Int64) {
+        var request = makeRequest(.GET, route)
         if let range { request.headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound)") }
         let response = try await execute(request, timeout: uploadTimeout)
         guard response.status == .ok || response.status == .partialContent else { throw try await failure(response) }

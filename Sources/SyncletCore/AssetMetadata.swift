@@ -15,6 +15,9 @@ public struct AssetMetadata: Sendable, Equatable {
     public var durationSeconds: Double?
     /// Shares as given, not yet checked against the parties that exist.
     public var splits: Splits?
+    /// A stem's part in the mix (drums, bass, …), from a pack's manifest.
+    public var role: String?
+    public var preview: PreviewWindow
 
     public static let bpmRange: ClosedRange<Double> = 1...400
 
@@ -68,9 +71,12 @@ public struct AssetMetadata: Sendable, Equatable {
         }
         durationSeconds = request.durationSeconds
         splits = try request.splits.map { shares throws(Problem) in try Splits(validating: shares) }
+        role = nil
+        preview = try PreviewWindow(startSeconds: request.previewStartSeconds, durationSeconds: request.previewDurationSeconds,
+                                    watermark: request.previewWatermark)
     }
 
-    static func normalizedList(_ list: [String]?, field: String, limits: Limits) throws(Problem) -> [String] {
+    public static func normalizedList(_ list: [String]?, field: String, limits: Limits) throws(Problem) -> [String] {
         guard let list else { return [] }
         guard list.count <= limits.tagCountMax else {
             throw .invalid("\(field) may hold at most \(limits.tagCountMax) entries.", field: field)
@@ -96,5 +102,29 @@ public struct AssetMetadata: Sendable, Equatable {
                 "The stated duration is \(stated) s but the file plays for \(Double(actual) / 1000) s. Check that you picked the right file, or fix duration_seconds.",
                 field: "duration_seconds")
         }
+    }
+}
+
+/// Which part of an asset its preview plays, and whether it carries the audible watermark.
+public struct PreviewWindow: Sendable, Equatable {
+    public var startMilliseconds: Int64
+    public var durationMilliseconds: Int64
+    public var watermark: Bool
+
+    public static let durationSecondsDefault = 30.0
+    public static let durationSecondsMax = 120.0
+
+    public init(startSeconds: Double?, durationSeconds: Double?, watermark: Bool?) throws(Problem) {
+        let start = startSeconds ?? 0
+        let duration = durationSeconds ?? Self.durationSecondsDefault
+        guard start.isFinite, start >= 0, start < 86_400 else {
+            throw .invalid("preview_start_seconds must be 0 or more, inside the file.", field: "preview_start_seconds")
+        }
+        guard duration.isFinite, duration >= 1, duration <= Self.durationSecondsMax else {
+            throw .invalid("preview_duration_seconds must be from 1 to \(Int(Self.durationSecondsMax)).", field: "preview_duration_seconds")
+        }
+        startMilliseconds = Int64((start * 1000).rounded())
+        durationMilliseconds = Int64((duration * 1000).rounded())
+        self.watermark = watermark ?? false
     }
 }

@@ -24,5 +24,12 @@ public struct Limits: Sendable, Equatable {
     /// Upload-Metadata header length.
     public var uploadMetadataByteCountMax: Int = 4 * 1024
 
+    /// Entries in a stem pack, directories included.
+    public var packEntryCountMax: Int = 512
+    /// Bytes a pack may unpack to in all.
+    public var packUncompressedByteCountMax: Int64 = 8 * 1024 * 1024 * 1024
+    /// Uncompressed ÷ compressed bytes for one pack entry: above it, a bomb.
+    public var packCompressionRatioMax: Int64 = 100
+
     public init() {}
 }

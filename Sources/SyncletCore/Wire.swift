@@ -110,11 +110,18 @@ extension Wire {
         /// If given, the file's own duration must agree with it.
         public var durationSeconds: Double?
         public var splits: [SplitShare]?
+        public var previewStartSeconds: Double?
+        public var previewDurationSeconds: Double?
+        public var previewWatermark: Bool?
 
         public init(uploadID: UploadID, kind: AssetKind, title: String, trackID: AssetID? = nil, bpm: Double? = nil,
                     key: String? = nil, tags: [String]? = nil, moods: [String]? = nil, genres: [String]? = nil,
                     instruments: [String]? = nil, vocals: Bool? = nil, isrc: String? = nil,
-                    durationSeconds: Double? = nil, splits: [SplitShare]? = nil) {
+                    durationSeconds: Double? = nil, splits: [SplitShare]? = nil, previewStartSeconds: Double? = nil,
+                    previewDurationSeconds: Double? = nil, previewWatermark: Bool? = nil) {
+            self.previewStartSeconds = previewStartSeconds
+            self.previewDurationSeconds = previewDurationSeconds
+            self.previewWatermark = previewWatermark
             self.uploadID = uploadID
             self.kind = kind
             self.title = title
@@ -136,6 +143,9 @@ extension Wire {
             case uploadID = "upload_id"
             case trackID = "track_id"
             case durationSeconds = "duration_seconds"
+            case previewStartSeconds = "preview_start_seconds"
+            case previewDurationSeconds = "preview_duration_seconds"
+            case previewWatermark = "preview_watermark"
         }
     }
 
@@ -148,13 +158,17 @@ extension Wire {
         }
     }
 
+    /// An asset. `file` and `splits` are private: only the owner and the operator see them.
+    /// `audio` and `file` are absent for a track made of stems alone.
     public struct Asset: Codable, Sendable, Equatable {
         public var id: AssetID
         public var ownerID: PartyID
+        public var composerName: String?
         public var kind: AssetKind
         public var status: AssetStatus
         public var trackID: AssetID?
         public var title: String
+        public var role: String?
         public var bpm: Double?
         public var key: MusicalKeyInfo?
         public var tags: [String]
@@ -163,23 +177,29 @@ extension Wire {
         public var instruments: [String]
         public var vocals: Bool?
         public var isrc: String?
-        public var audio: AudioInfo
-        public var file: FileInfo
-        public var splits: [SplitShare]
+        public var durationSeconds: Double
+        public var audio: AudioInfo?
+        public var file: FileInfo?
+        public var splits: [SplitShare]?
         /// True when a stem has no splits of its own and follows its track's.
-        public var splitsInherited: Bool
+        public var splitsInherited: Bool?
+        public var preview: PreviewInfo
         public var createdAt: Timestamp
+        public var publishedAt: Timestamp?
 
-        public init(id: AssetID, ownerID: PartyID, kind: AssetKind, status: AssetStatus, trackID: AssetID?, title: String,
-                    bpm: Double?, key: MusicalKeyInfo?, tags: [String], moods: [String], genres: [String],
-                    instruments: [String], vocals: Bool?, isrc: String?, audio: AudioInfo, file: FileInfo,
-                    splits: [SplitShare], splitsInherited: Bool, createdAt: Timestamp) {
+        public init(id: AssetID, ownerID: PartyID, composerName: String?, kind: AssetKind, status: AssetStatus,
+                    trackID: AssetID?, title: String, role: String?, bpm: Double?, key: MusicalKeyInfo?, tags: [String],
+                    moods: [String], genres: [String], instruments: [String], vocals: Bool?, isrc: String?,
+                    durationSeconds: Double, audio: AudioInfo?, file: FileInfo?, splits: [SplitShare]?,
+                    splitsInherited: Bool?, preview: PreviewInfo, createdAt: Timestamp, publishedAt: Timestamp?) {
             self.id = id
             self.ownerID = ownerID
+            self.composerName = composerName
             self.kind = kind
             self.status = status
             self.trackID = trackID
             self.title = title
+            self.role = role
             self.bpm = bpm
             self.key = key
             self.tags = tags
@@ -188,19 +208,52 @@ extension Wire {
             self.instruments = instruments
             self.vocals = vocals
             self.isrc = isrc
+            self.durationSeconds = durationSeconds
             self.audio = audio
             self.file = file
             self.splits = splits
             self.splitsInherited = splitsInherited
+            self.preview = preview
             self.createdAt = createdAt
+            self.publishedAt = publishedAt
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, status, title, bpm, key, tags, moods, genres, instruments, vocals, isrc, audio, file, splits
+            case id, kind, status, title, role, bpm, key, tags, moods, genres, instruments, vocals, isrc, audio, file, splits, preview
             case ownerID = "owner_id"
+            case composerName = "composer_name"
             case trackID = "track_id"
+            case durationSeconds = "duration_seconds"
             case splitsInherited = "splits_inherited"
             case createdAt = "created_at"
+            case publishedAt = "published_at"
+        }
+    }
+
+    /// The state of an asset's preview and waveform.
+    public struct PreviewInfo: Codable, Sendable, Equatable {
+        /// pending, ready, failed or none.
+        public var status: String
+        public var detail: String?
+        public var startSeconds: Double
+        public var durationSeconds: Double
+        public var watermark: Bool
+        /// mp3, opus or vorbis, once ready.
+        public var format: String?
+
+        public init(status: String, detail: String?, startSeconds: Double, durationSeconds: Double, watermark: Bool, format: String?) {
+            self.status = status
+            self.detail = detail
+            self.startSeconds = startSeconds
+            self.durationSeconds = durationSeconds
+            self.watermark = watermark
+            self.format = format
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case status, detail, watermark, format
+            case startSeconds = "start_seconds"
+            case durationSeconds = "duration_seconds"
         }
     }
 
@@ -273,6 +326,53 @@ extension Wire {
         enum CodingKeys: String, CodingKey {
             case type, title, status, detail, offset, field
             case requestID = "request_id"
+        }
+    }
+}
+
+extension Wire {
+    /// A stem pack (zip, tar, tar.gz) from a finished upload. Without `track_id` a new track
+    /// is made (its file is the pack's full mix, if it names one); with it, every audio
+    /// file becomes a stem of that track.
+    public struct CreatePack: Codable, Sendable, Equatable {
+        public var uploadID: UploadID
+        public var title: String?
+        public var trackID: AssetID?
+        public var bpm: Double?
+        public var key: String?
+        public var tags: [String]?
+        public var moods: [String]?
+        public var genres: [String]?
+
+        public init(uploadID: UploadID, title: String? = nil, trackID: AssetID? = nil, bpm: Double? = nil, key: String? = nil,
+                    tags: [String]? = nil, moods: [String]? = nil, genres: [String]? = nil) {
+            self.uploadID = uploadID
+            self.title = title
+            self.trackID = trackID
+            self.bpm = bpm
+            self.key = key
+            self.tags = tags
+            self.moods = moods
+            self.genres = genres
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case title, bpm, key, tags, moods, genres
+            case uploadID = "upload_id"
+            case trackID = "track_id"
+        }
+    }
+
+    /// What a pack created.
+    public struct PackResult: Codable, Sendable, Equatable {
+        public var track: Asset
+        public var stems: [Asset]
+        /// Text files kept with the track for its bundle.
+        public var attachments: [String]
+        public init(track: Asset, stems: [Asset], attachments: [String]) {
+            self.track = track
+            self.stems = stems
+            self.attachments = attachments
         }
     }
 }

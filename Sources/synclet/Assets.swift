@@ -7,7 +7,7 @@ import SyncletCore
 struct Assets: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Your assets: list, show, download originals.",
-        subcommands: [List.self, Show.self, Download.self])
+        subcommands: [List.self, Show.self, Download.self, Publish.self, Withdraw.self, Edit.self, Splits.self, Bundle.self, Preview.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List your assets, newest last.")
@@ -33,11 +33,7 @@ struct Assets: AsyncParsableCommand {
                     return
                 }
                 if items.isEmpty { print("No assets yet. Upload one with `synclet upload FILE --title …`.") }
-                for asset in items {
-                    let key = asset.key.map { " \($0.name) (\($0.camelot))" } ?? ""
-                    let bpm = asset.bpm.map { " \(SyncletFormat.number($0)) BPM" } ?? ""
-                    print("\(asset.id)  \(asset.kind.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(asset.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(SyncletFormat.duration(asset.audio.durationSeconds))  \(asset.title)\(bpm)\(key)")
-                }
+                for asset in items { AssetsText.printLine(asset) }
                 if let next { print("More: synclet assets list --cursor \(next)") }
             }
         }
@@ -69,17 +65,20 @@ struct Assets: AsyncParsableCommand {
             let client = try connection.client()
             try await reportingErrors {
                 let asset = try await client.asset(assetID)
-                let path = output ?? asset.file.filename ?? "\(asset.id).\(asset.audio.container)"
+                guard let file = asset.file, let audio = asset.audio else {
+                    throw ClientError(status: nil, problem: nil, message: "\(asset.id) has no file of its own (a track made of stems); use `synclet assets bundle \(asset.id)`.")
+                }
+                let path = output ?? file.filename ?? "\(asset.id).\(audio.container)"
                 let bar = ProgressBar(label: (path as NSString).lastPathComponent)
-                let total = asset.file.byteCount
+                let total = file.byteCount
                 let counter = ByteCounter()
                 let result = try await client.downloadOriginal(assetID, to: path) { count in
                     bar.update(done: counter.add(count), total: total)
                 }
                 if connection.json {
-                    try Output.json(["path": path, "byte_count": String(result.byteCount), "sha256": asset.file.sha256])
+                    try Output.json(["path": path, "byte_count": String(result.byteCount), "sha256": file.sha256])
                 } else {
-                    print("Saved \(path) (\(ProgressBar.bytes(result.byteCount)), sha256 \(asset.file.sha256)).")
+                    print("Saved \(path) (\(ProgressBar.bytes(result.byteCount)), sha256 \(file.sha256)).")
                 }
             }
         }
@@ -104,18 +103,33 @@ enum SyncletFormat {
 }
 
 enum AssetsText {
+    static func printLine(_ asset: Wire.Asset) {
+        let key = asset.key.map { " \($0.name) (\($0.camelot))" } ?? ""
+        let bpm = asset.bpm.map { " \(SyncletFormat.number($0)) BPM" } ?? ""
+        let role = asset.role.map { " [\($0)]" } ?? ""
+        let by = asset.composerName.map { " — \($0)" } ?? ""
+        print("\(asset.id)  \(asset.kind.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(asset.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(SyncletFormat.duration(asset.durationSeconds))  \(asset.title)\(role)\(bpm)\(key)\(by)")
+    }
+
     static func printSummary(_ asset: Wire.Asset) {
-        print("Created \(asset.kind.rawValue) \(asset.id) \"\(asset.title)\": \(asset.audio.container)/\(asset.audio.encoding), \(SyncletFormat.duration(asset.audio.durationSeconds)), \(asset.audio.sampleRate) Hz, \(asset.audio.channels) ch (\(asset.status.rawValue)).")
+        let audio = asset.audio.map { "\($0.container)/\($0.encoding), \($0.sampleRate) Hz, \($0.channels) ch, " } ?? ""
+        print("Created \(asset.kind.rawValue) \(asset.id) \"\(asset.title)\": \(audio)\(SyncletFormat.duration(asset.durationSeconds)) (\(asset.status.rawValue)).")
     }
 
     static func printDetail(_ asset: Wire.Asset) {
         var lines = [
             "\(asset.title)  (\(asset.id))",
-            "  kind       \(asset.kind.rawValue)\(asset.trackID.map { " of \($0)" } ?? "")",
-            "  status     \(asset.status.rawValue)",
-            "  audio      \(asset.audio.container)/\(asset.audio.encoding), \(asset.audio.sampleRate) Hz, \(asset.audio.bitDepth.map { "\($0)-bit, " } ?? "")\(asset.audio.channels) ch, \(asset.audio.frames) frames, \(SyncletFormat.duration(asset.audio.durationSeconds))",
-            "  file       \(asset.file.filename ?? "-"), \(ProgressBar.bytes(asset.file.byteCount)), sha256 \(asset.file.sha256)",
+            "  kind       \(asset.kind.rawValue)\(asset.role.map { " (\($0))" } ?? "")\(asset.trackID.map { " of \($0)" } ?? "")",
+            "  status     \(asset.status.rawValue)\(asset.publishedAt.map { " since \($0)" } ?? "")",
+            "  composer   \(asset.composerName ?? "-") (\(asset.ownerID))",
+            "  duration   \(SyncletFormat.duration(asset.durationSeconds))",
         ]
+        if let audio = asset.audio {
+            lines.append("  audio      \(audio.container)/\(audio.encoding), \(audio.sampleRate) Hz, \(audio.bitDepth.map { "\($0)-bit, " } ?? "")\(audio.channels) ch, \(audio.frames) frames")
+        }
+        if let file = asset.file {
+            lines.append("  file       \(file.filename ?? "-"), \(ProgressBar.bytes(file.byteCount)), sha256 \(file.sha256)")
+        }
         if let bpm = asset.bpm { lines.append("  bpm        \(SyncletFormat.number(bpm))") }
         if let key = asset.key { lines.append("  key        \(key.name) (\(key.camelot))") }
         for (label, list) in [("tags", asset.tags), ("moods", asset.moods), ("genres", asset.genres), ("instruments", asset.instruments)] where !list.isEmpty {
@@ -123,9 +137,13 @@ enum AssetsText {
         }
         if let vocals = asset.vocals { lines.append("  vocals     \(vocals ? "yes" : "no")") }
         if let isrc = asset.isrc { lines.append("  isrc       \(isrc)") }
-        lines.append("  splits\(asset.splitsInherited ? " (from the track)" : "")")
-        for share in asset.splits {
-            lines.append("    \(share.partyID)  \(String(format: "%.2f", Double(share.basisPoints) / 100))%")
+        let preview = asset.preview
+        lines.append("  preview    \(preview.status)\(preview.format.map { " (\($0))" } ?? ""), \(SyncletFormat.number(preview.startSeconds))s + \(SyncletFormat.number(preview.durationSeconds))s\(preview.watermark ? ", watermarked" : "")\(preview.detail.map { " — \($0)" } ?? "")")
+        if let splits = asset.splits {
+            lines.append("  splits\(asset.splitsInherited == true ? " (from the track)" : "")")
+            for share in splits {
+                lines.append("    \(share.partyID)  \(String(format: "%.2f", Double(share.basisPoints) / 100))%")
+            }
         }
         print(lines.joined(separator: "\n"))
     }

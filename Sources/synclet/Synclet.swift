@@ -10,10 +10,13 @@ struct Synclet: AsyncParsableCommand {
             Start a server:            synclet serve
             Connect as a composer:     synclet login --server http://127.0.0.1:8080 --api-key syn_…
             Upload a track:            synclet upload song.wav --kind track --title "Night Drive" --bpm 92 --key Am
+            Upload a stem pack:        synclet upload-pack stems.zip --title "Night Drive"
+            Publish it:                synclet assets publish ast_…
+            Search the catalog:        synclet search dark synth --bpm 85-100 --compatible-with 8A
             List your assets:          synclet assets list
             Operator (admin key):      synclet admin create-party --kind composer --name "Ada"
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Login.self, Upload.self, Assets.self, Admin.self, Doctor.self, Tone.self]
+        subcommands: [Serve.self, Login.self, Upload.self, UploadPack.self, Search.self, Assets.self, Admin.self, Doctor.self, Tone.self, Dev.self]
     )
 }

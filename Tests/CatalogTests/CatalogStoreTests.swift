@@ -36,11 +36,13 @@ private func thrownProblem(_ body: () async throws -> Void) async -> Problem? {
     await thrownError(body) as? Problem
 }
 
-private let audio = CatalogStore.AudioFactsRow(
-    container: "wav", encoding: "pcm_16", sampleRate: 44_100, bitDepth: 16, channels: 2, frames: 88_200,
-    durationMilliseconds: 2_000)
-
 private let blobHash = String(repeating: "ab", count: 32)
+
+private func audio(byteCount: Int64 = 352_844, filename: String? = "tone.wav") -> CatalogStore.StoredAudio {
+    CatalogStore.StoredAudio(blobSHA256: blobHash, byteCount: byteCount, filename: filename, container: "wav",
+                             encoding: "pcm_16", sampleRate: 44_100, bitDepth: 16, channels: 2, frames: 88_200,
+                             durationMilliseconds: 2_000)
+}
 
 private func makeUpload(_ store: CatalogStore, owner: PartyID, openMax: Int = 64) async throws -> UploadID {
     let id: UploadID = newID()
@@ -62,9 +64,7 @@ private func metadata(_ kind: AssetKind, title: String = "Night Drive", track: A
 /// Uploads and creates an asset for `owner`, returning the stored record.
 private func createAsset(_ store: CatalogStore, owner: PartyID, _ metadata: AssetMetadata) async throws -> AssetRecord {
     let upload = try await makeUpload(store, owner: owner)
-    return try await store.createAsset(CatalogStore.NewAsset(
-        id: newID(), ownerID: owner, metadata: metadata, audio: audio, blobSHA256: blobHash, byteCount: 352_844,
-        filename: "tone.wav", uploadID: upload, now: now))
+    return try await store.createAsset(CatalogStore.NewAsset(id: newID(), ownerID: owner, metadata: metadata, audio: audio(byteCount: 352_844, filename: "tone.wav"), now: now), consuming: upload)
 }
 
 // MARK: Parties and keys
@@ -312,9 +312,7 @@ struct CatalogAssetTests {
         let owner = try await store.createParty(kind: .composer, displayName: "Ada", now: now).id
         let upload = try await makeUpload(store, owner: owner)
         #expect(try await store.upload(upload) != nil)
-        let asset = try await store.createAsset(CatalogStore.NewAsset(
-            id: newID(), ownerID: owner, metadata: try metadata(.loop), audio: audio, blobSHA256: blobHash,
-            byteCount: 352_844, filename: "loop.wav", uploadID: upload, now: now))
+        let asset = try await store.createAsset(CatalogStore.NewAsset(id: newID(), ownerID: owner, metadata: try metadata(.loop), audio: audio(byteCount: 352_844, filename: "loop.wav"), now: now), consuming: upload)
         #expect(try await store.upload(upload) == nil)
         #expect(try await store.asset(asset.id)?.kind == .loop)
         #expect(try await store.assets(owner: owner, after: nil, limit: 10).map(\.id) == [asset.id])
@@ -337,9 +335,7 @@ struct CatalogAssetTests {
         let upload = try await makeUpload(store, owner: grace)
         let stemID: AssetID = newID()
         let createRefusal = await thrownProblem {
-            _ = try await store.createAsset(CatalogStore.NewAsset(
-                id: stemID, ownerID: grace, metadata: stem, audio: audio, blobSHA256: blobHash, byteCount: 1,
-                filename: nil, uploadID: upload, now: now))
+            _ = try await store.createAsset(CatalogStore.NewAsset(id: stemID, ownerID: grace, metadata: stem, audio: audio(byteCount: 1, filename: nil), now: now), consuming: upload)
         }
         #expect(createRefusal?.extensions["field"] == "track_id")
         #expect(try await store.upload(upload) != nil)

@@ -46,6 +46,7 @@ final class RunningServer: @unchecked Sendable {
         settings.host = "127.0.0.1"
         settings.port = 0
         settings.storage = storage ?? TestFiles.makeDirectory("storage")
+        settings.runsBackgroundWorkers = false
         configure(&settings)
         var logger = Logger(label: "synclet-test")
         logger.logLevel = .warning

@@ -15,6 +15,7 @@ public struct AppServices: Sendable {
     public let uploadFiles: UploadFiles
     let uploadLocks = UploadLocks()
     let cursors: CursorCodec
+    let previewSignal = PreviewSignal()
 
     init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8]) throws {
         self.settings = settings

@@ -15,6 +15,11 @@ public struct SyncletApp: Sendable {
     /// Every route the router serves, as "METHOD /path/{param}".
     public let routes: [String]
 
+    /// Renders every pending preview now (tests, and a way to catch up); returns how many.
+    public func renderPendingPreviews() async -> Int {
+        await PreviewWorker(app: services, logger: application.logger).renderPending()
+    }
+
     /// Runs one pass of the abandoned-upload sweep now; returns how many were removed.
     public func sweepUploads() async throws -> Int {
         try await UploadSweeper(app: services, logger: application.logger).sweep()
@@ -55,6 +60,8 @@ public func buildApplication(
     PartiesController(app: services).addRoutes(to: router)
     UploadsController(app: services).addRoutes(to: router)
     AssetsController(app: services).addRoutes(to: router)
+    AssetFilesController(app: services).addRoutes(to: router)
+    PacksController(app: services).addRoutes(to: router)
 
     let routes = router.routes.map { route in
         let path = route.path.description.split(separator: "/").map { segment in
@@ -65,7 +72,8 @@ public func buildApplication(
     let application = Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synclet"),
-        services: [UploadSweeper(app: services, logger: logger)],
+        services: settings.runsBackgroundWorkers
+            ? [UploadSweeper(app: services, logger: logger), PreviewWorker(app: services, logger: logger)] : [],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
     return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes)

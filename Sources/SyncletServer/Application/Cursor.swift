@@ -62,3 +62,10 @@ struct PageRequest {
         after = try query("cursor").map { (text) throws(Problem) in try cursors.decode(text) }
     }
 }
+
+/// Operator tooling: a page cursor for a search position, signed with the storage folder's
+/// cursor key (benchmarks use it to ask for a deep page without paging there).
+public func mintSearchCursor(storage: String, encodedPosition: String) throws -> String {
+    let key = try loadOrCreateSecret(at: StorageLayout(root: storage).cursorKey)
+    return CursorCodec(key: key).encode(encodedPosition)
+}

@@ -12,6 +12,9 @@ public struct ServerSettings: Sendable {
     /// How often abandoned uploads are looked for.
     public var uploadSweepIntervalSeconds: Int64 = 60
     public var clock: Clock = .system
+    /// Run the preview worker and the upload sweeper in the background. Tests turn them off
+    /// and run them by hand (`renderPendingPreviews`, `sweepUploads`) to see exact states.
+    public var runsBackgroundWorkers = true
 
     public init() {}
 }

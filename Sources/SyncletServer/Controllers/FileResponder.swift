@@ -6,12 +6,12 @@ import SyncletCore
 /// file otherwise. Bytes come from disk in chunks; the file is never loaded whole.
 enum FileResponder {
     static func respond(path: String, byteCount: Int64, etag: String, contentType: String, filename: String,
-                        request: Request, context: AppRequestContext) async throws -> Response {
+                        request: Request, context: AppRequestContext, disposition: String = "attachment") async throws -> Response {
         var headers = HTTPFields()
         headers[.eTag] = etag
         headers[.acceptRanges] = "bytes"
         headers[.contentType] = contentType
-        headers[.contentDisposition] = "attachment; filename=\"\(filename.filter { $0 != "\"" && $0.isASCII })\""
+        headers[.contentDisposition] = "\(disposition); filename=\"\(filename.filter { $0 != "\"" && $0.isASCII })\""
         headers[.cacheControl] = "private, no-cache"
 
         if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {

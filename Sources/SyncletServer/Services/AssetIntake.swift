@@ -44,19 +44,26 @@ struct AssetIntake: Sendable {
             let now = app.settings.clock.now()
             let new = CatalogStore.NewAsset(
                 id: app.newID(now), ownerID: owner.id, metadata: metadata,
-                audio: .init(container: facts.container, encoding: facts.encoding, sampleRate: facts.sampleRate,
-                             bitDepth: facts.bitDepth, channels: facts.channels, frames: facts.frames,
-                             durationMilliseconds: facts.durationMilliseconds),
-                blobSHA256: blob.sha256, byteCount: blob.byteCount, filename: upload.filename,
-                uploadID: upload.id, now: now)
+                audio: .init(blob: blob, facts: facts, filename: upload.filename), now: now)
             do {
-                return try await app.catalog.createAsset(new)
+                let record = try await app.catalog.createAsset(new, consuming: upload.id)
+                app.previewSignal.wake()
+                return record
             } catch {
-                // The row was refused after the file moved: drop the blob unless another asset shares it.
-                if try await !app.catalog.blobIsReferenced(blob.sha256) { app.blobs.remove(blob.sha256) }
+                // The row was refused after the file moved: drop the blob unless something shares it.
+                if try await !app.catalog.blobInUse(blob.sha256) { app.blobs.remove(blob.sha256) }
                 try? await app.catalog.deleteUpload(upload.id)
                 throw error
             }
         }
+    }
+}
+
+extension CatalogStore.StoredAudio {
+    /// A stored file and what libsndfile read from it.
+    init(blob: StoredBlob, facts: AudioFacts, filename: String?) {
+        self.init(blobSHA256: blob.sha256, byteCount: blob.byteCount, filename: filename, container: facts.container,
+                  encoding: facts.encoding, sampleRate: facts.sampleRate, bitDepth: facts.bitDepth,
+                  channels: facts.channels, frames: facts.frames, durationMilliseconds: facts.durationMilliseconds)
     }
 }

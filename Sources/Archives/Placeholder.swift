@@ -1,1 +1,0 @@
-// Archives: stem packs and bundles through libarchive.

@@ -1,0 +1,55 @@
+import Catalog
+import SyncletCore
+
+/// Turns asset rows into their API shape for a given viewer: the owner and the operator
+/// see the file and the splits; everyone else sees the public catalog view.
+struct AssetPresenter {
+    let app: AppServices
+
+    func present(_ records: [AssetRecord], viewer: PartyRecord?) async throws -> [Wire.Asset] {
+        let names = try await app.catalog.displayNames(Set(records.map(\.ownerID)))
+        var result = [Wire.Asset]()
+        result.reserveCapacity(records.count)
+        for record in records {
+            let privateView = viewer.map { $0.kind == .admin || $0.id == record.ownerID } ?? false
+            var splits: [SplitShare]? = nil
+            var inherited: Bool? = nil
+            if privateView {
+                let effective = try await app.catalog.effectiveSplits(of: record)
+                splits = effective.shares
+                inherited = effective.inherited
+            }
+            result.append(Self.wire(record, composerName: names[record.ownerID], privateView: privateView,
+                                    splits: splits, inherited: inherited))
+        }
+        return result
+    }
+
+    func present(_ record: AssetRecord, viewer: PartyRecord?) async throws -> Wire.Asset {
+        try await present([record], viewer: viewer)[0]
+    }
+
+    static func wire(_ r: AssetRecord, composerName: String?, privateView: Bool, splits: [SplitShare]?, inherited: Bool?) -> Wire.Asset {
+        var audio: Wire.AudioInfo? = nil
+        if let container = r.container, let encoding = r.encoding, let rate = r.sampleRate, let channels = r.channels, let frames = r.frames {
+            audio = Wire.AudioInfo(container: container, encoding: encoding, sampleRate: rate, bitDepth: r.bitDepth,
+                                   channels: channels, frames: frames)
+        }
+        var file: Wire.FileInfo? = nil
+        if privateView, let sha = r.blobSHA256, let count = r.byteCount {
+            file = Wire.FileInfo(sha256: sha, byteCount: count, filename: r.filename)
+        }
+        let preview = Wire.PreviewInfo(
+            status: r.previewStatus.rawValue, detail: r.previewDetail,
+            startSeconds: Double(r.previewStartMilliseconds) / 1000, durationSeconds: Double(r.previewDurationMilliseconds) / 1000,
+            watermark: r.previewWatermark, format: r.previewFormat)
+        return Wire.Asset(
+            id: r.id, ownerID: r.ownerID, composerName: composerName, kind: r.kind, status: r.status, trackID: r.trackID,
+            title: r.title, role: r.role, bpm: r.bpm,
+            key: r.musicalKey.flatMap { name in r.camelot.map { Wire.MusicalKeyInfo(name: name, camelot: $0) } },
+            tags: r.tags, moods: r.moods, genres: r.genres, instruments: r.instruments, vocals: r.vocals,
+            isrc: r.isrc.flatMap { ISRC(parsing: $0)?.hyphenated },
+            durationSeconds: Double(r.durationMilliseconds) / 1000, audio: audio, file: file,
+            splits: splits, splitsInherited: inherited, preview: preview, createdAt: r.createdAt, publishedAt: r.publishedAt)
+    }
+}

@@ -1,0 +1,26 @@
+import Catalog
+import Hummingbird
+import SyncletCore
+
+/// Stem packs: one archive in, a track with its stems out.
+struct PacksController {
+    let app: AppServices
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/v1/packs", use: create)
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.PackResult> {
+        let party = try context.requireParty(.composer)
+        let body = try await request.decodeJSON(Wire.CreatePack.self, schema: "CreatePack",
+                                                byteCountMax: app.settings.limits.jsonBodyByteCountMax)
+        let (track, stems, attachments) = try await PackIntake(app: app).createPack(body, owner: party)
+        let presenter = AssetPresenter(app: app)
+        let result = Wire.PackResult(track: try await presenter.present(track, viewer: party),
+                                     stems: try await presenter.present(stems, viewer: party),
+                                     attachments: attachments)
+        var headers = HTTPFields()
+        headers[.location] = "/v1/assets/\(track.id)"
+        return JSONResponse(status: .created, result, headers: headers)
+    }
+}

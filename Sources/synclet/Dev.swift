@@ -1,0 +1,48 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import SyncletCore
+import SyncletServer
+
+/// `synclet dev …`: tools for benchmarks and debugging, not for daily use.
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Developer tools: the SQL behind a search, and signed cursors for a storage folder.",
+        subcommands: [SearchSQL.self, MintCursor.self])
+
+    struct SearchSQL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "search-sql",
+            abstract: "Print the SQL the server runs for a search (arguments inlined), e.g. for the sqlite3 CLI.",
+            discussion: "Example: synclet dev search-sql q=dark bpm_min=90 bpm_max=110 limit=20")
+        @Argument(help: "Query parameters as NAME=VALUE (q, kind, bpm_min, …, limit, position).") var parameters: [String] = []
+
+        func run() throws {
+            var values = [String: String]()
+            for item in parameters {
+                guard let equals = item.firstIndex(of: "=") else { throw ValidationError("\(item) should be NAME=VALUE.") }
+                values[String(item[..<equals])] = String(item[item.index(after: equals)...])
+            }
+            let query: SearchQuery
+            do { query = try SearchQuery(parameters: { values[$0] }) } catch { throw ValidationError(error.detail) }
+            let position = try values["position"].map { text -> SearchPosition in
+                guard let position = SearchPosition(encoded: text, sort: query.sort) else {
+                    throw ValidationError("position must look like newest|ast_…| for sort \(query.sort.rawValue).")
+                }
+                return position
+            }
+            let caller = SearchCaller(party: PartyID("pty_00000000000000000000000000")!, isAdmin: false)
+            print(CatalogStore.searchSQLLiteral(query, caller: caller, after: position, limit: Int(values["limit"] ?? "50") ?? 50) + ";")
+        }
+    }
+
+    struct MintCursor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mint-cursor",
+            abstract: "Sign a search position (sort|id|value) with a storage folder's cursor key.")
+        @Option(help: "The server's data folder.") var storage: String = "Storage"
+        @Argument(help: "Position, e.g. newest|ast_…|") var position: String
+
+        func run() throws { print(try mintSearchCursor(storage: storage, encodedPosition: position)) }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import SyncletClient
+import SyncletCore
+import SyncletServer
+import Testing
+
+@Suite("Stem packs come in whole or not at all, and bundles go out streaming")
+struct PackTests {
+    /// A pack with a full mix, two stems, a pack.json and a credits file.
+    static func packEntries(folder: String = "") throws -> (entries: [TestArchive.Entry], mix: String, drums: String, bass: String) {
+        let mix = try TestFiles.tone(.wav16, seconds: 3, name: "mix")
+        let drums = try TestFiles.tone(.flac16, seconds: 3, name: "drums")
+        let bass = try TestFiles.tone(.wav24, seconds: 2, name: "bass")
+        let manifest = """
+            {"title": "Night Drive", "bpm": 92, "key": "A minor", "tags": ["synthwave"], "full_mix": "mix.wav",
+             "files": {"drums.flac": {"title": "Drums", "role": "drums", "tags": ["808"]},
+                       "stems/bass.wav": {"title": "Bass", "role": "bass", "key": "Am"}}}
+            """
+        let entries = [
+            TestArchive.Entry(folder + "mix.wav", file: mix),
+            TestArchive.Entry(folder + "drums.flac", file: drums),
+            TestArchive.Entry(folder + "stems/bass.wav", file: bass),
+            TestArchive.Entry(folder + "pack.json", Array(manifest.utf8)),
+            TestArchive.Entry(folder + "credits.txt", Array("Written by Ada.\n".utf8)),
+        ]
+        return (entries, mix, drums, bass)
+    }
+
+    static func uploadPack(_ client: SyncletClient, _ entries: [TestArchive.Entry], format: TestArchive.Format,
+                           name: String = "pack") async throws -> UploadID {
+        let ext = switch format { case .zip: "zip"; case .tar: "tar"; case .tarGzip: "tar.gz" }
+        let path = TestFiles.makeDirectory("pack") + "/\(name).\(ext)"
+        TestArchive.write(entries, format: format, to: path)
+        return try await client.uploadFile(path: path, journal: nil)
+    }
+
+    @Test("a pack in zip, tar or tar.gz becomes a track (its full mix) with stems named by pack.json", arguments: [
+        TestArchive.Format.zip, .tar, .tarGzip,
+    ])
+    func packBecomesTrackAndStems(format: TestArchive.Format) async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, ada, _) = try await server.party(.composer, "Ada")
+        let (entries, mix, drums, bass) = try Self.packEntries(folder: format == .tar ? "Night Drive/" : "")
+        let upload = try await Self.uploadPack(ada, entries, format: format)
+        let result = try await ada.createPack(Wire.CreatePack(uploadID: upload))
+        #expect(result.track.title == "Night Drive")
+        #expect(result.track.bpm == 92)
+        #expect(result.track.key?.camelot == "8A")
+        #expect(result.track.file?.sha256 == TestFiles.sha256(mix))
+        #expect(result.stems.count == 2)
+        let byTitle = Dictionary(uniqueKeysWithValues: result.stems.map { ($0.title, $0) })
+        #expect(byTitle["Drums"]?.role == "drums")
+        #expect(byTitle["Drums"]?.tags == ["808"])
+        #expect(byTitle["Drums"]?.file?.sha256 == TestFiles.sha256(drums))
+        #expect(byTitle["Drums"]?.audio?.container == "flac")
+        #expect(byTitle["Bass"]?.role == "bass")
+        #expect(byTitle["Bass"]?.audio?.bitDepth == 24)
+        #expect(byTitle["Bass"]?.file?.sha256 == TestFiles.sha256(bass))
+        #expect(result.stems.allSatisfy { $0.trackID == result.track.id && $0.splitsInherited == true })
+        #expect(result.attachments.count == 1)
+        #expect(try await ada.uploadState(upload) == nil)
+        #expect(TestFiles.listRecursively(server.services.layout.temp).isEmpty)
+    }
+
+    @Test("without a full mix the track has no file of its own; with --track the stems join an existing track")
+    func packWithoutMixAndIntoExistingTrack() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, ada, token) = try await server.party(.composer, "Ada")
+        let one = try TestFiles.tone(.wav16, seconds: 2, name: "one")
+        let two = try TestFiles.tone(.wav16, seconds: 4, name: "two")
+        let result = try await ada.createPack(Wire.CreatePack(
+            uploadID: try await Self.uploadPack(ada, [.init("one.wav", file: one), .init("two.wav", file: two)], format: .zip),
+            title: "Bare"))
+        #expect(result.track.audio == nil && result.track.file == nil)
+        #expect(result.track.durationSeconds == 4)
+        #expect(result.track.preview.status == "none")
+        #expect(result.stems.count == 2)
+        expectProblem(try await RawHTTP(base: server.baseURL).send(.GET, "/v1/assets/\(result.track.id)/original", token: token), 404)
+
+        let more = try await ada.createPack(Wire.CreatePack(
+            uploadID: try await Self.uploadPack(ada, [.init("three.wav", file: one)], format: .tar), trackID: result.track.id))
+        #expect(more.track.id == result.track.id)
+        #expect(more.stems.map(\.trackID) == [result.track.id])
+    }
+
+    @Test("a refused pack leaves no rows, no blobs, no temporary files and not even its upload", arguments: [
+        ("bad-audio", "unreadable-audio"), ("traversal", "path-traversal"), ("unknown-file", "manifest-unknown-file"),
+        ("exe", "unsupported-entry"),
+    ])
+    func refusedPackKeepsNothing(kind: String, rule: String) async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, ada, token) = try await server.party(.composer, "Ada")
+        let good = try TestFiles.tone(.wav16, seconds: 1)
+        var entries = [TestArchive.Entry("good.wav", file: good), TestArchive.Entry("also-good.wav", file: good)]
+        switch kind {
+        case "bad-audio": entries.append(.init("noise.wav", Array(repeating: 0x42, count: 5000)))
+        case "traversal": entries.append(.init("../escape.wav", file: good))
+        case "unknown-file": entries.append(.init("pack.json", Array(#"{"files": {"missing.wav": {"role": "drums"}}}"#.utf8)))
+        default: entries.append(.init("setup.exe", [0x4D, 0x5A, 0, 0]))
+        }
+        let upload = try await Self.uploadPack(ada, entries, format: .zip)
+        let before = try await server.snapshot()
+        let reply = try await RawHTTP(base: server.baseURL).json(.POST, "/v1/packs", token: token, #"{"upload_id":"\#(upload)"}"#)
+        expectProblem(reply, 422, "hostile-pack")
+        #expect(reply.json["rule"] as? String == rule)
+        #expect((reply.json["entry"] as? String)?.isEmpty == false)
+        let after = try await server.snapshot()
+        #expect(after.rows == before.rows.enumerated().map { $0.offset == 2 ? $0.element - 1 : $0.element })  // the upload row is gone
+        #expect(after.blobs == before.blobs)
+        #expect(after.uploads.isEmpty)
+        #expect(after.temp.isEmpty)
+    }
+
+    @Test("a track's bundle is a zip of its file, its stems and its texts, byte for byte")
+    func bundleStreamsEverything() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, ada, _) = try await server.party(.composer, "Ada")
+        let (_, bob, _) = try await server.party(.composer, "Bob")
+        let (entries, mix, drums, bass) = try Self.packEntries()
+        let result = try await ada.createPack(Wire.CreatePack(uploadID: try await Self.uploadPack(ada, entries, format: .zip)))
+        let target = TestFiles.makeDirectory("bundle") + "/b.zip"
+        _ = try await ada.download("/v1/assets/\(result.track.id)/bundle", to: target)
+        let files = TestArchive.read(target)
+        #expect(files.count == 4)
+        let hashes = Set(files.values.map { SHA256Hex.of($0) })
+        #expect(hashes.isSuperset(of: [TestFiles.sha256(mix), TestFiles.sha256(drums), TestFiles.sha256(bass)]))
+        #expect(files.contains { $0.key.hasSuffix("credits.txt") && $0.value == Array("Written by Ada.\n".utf8) })
+        await #expect(throws: ClientError.self) {
+            _ = try await bob.download("/v1/assets/\(result.track.id)/bundle", to: target + ".bob")
+        }
+    }
+}
