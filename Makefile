@@ -8,7 +8,7 @@ STORAGE ?= Storage
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: setup build release serve test bench-upload bench-smoke clean
+.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-smoke clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -38,10 +38,20 @@ test: setup
 ## Short benchmark runs (small files, debug build) so the scripts stay working.
 bench-smoke:
 	SYNCLET_BIN=.build/debug/synclet BENCH_UPLOAD_MIB=16 Benchmarks/upload.sh
+	SYNCLET_BIN=.build/debug/synclet BENCH_PACK_MIB=16 Benchmarks/pack.sh
+	SYNCLET_BIN=.build/debug/synclet BENCH_SEARCH_ASSETS=20000 BENCH_ITERATIONS=20 Benchmarks/search.sh
 
 ## The full upload benchmark (1 GiB, release build). Not part of `make test`.
 bench-upload: release
 	Benchmarks/upload.sh
+
+## Search over a generated catalog of a million assets, against the sqlite3 CLI. Not part of `make test`.
+bench-search: release
+	Benchmarks/search.sh
+
+## A 1 GiB stem pack: time and server memory. Not part of `make test`.
+bench-pack: release
+	Benchmarks/pack.sh
 
 clean:
 	rm -rf .build

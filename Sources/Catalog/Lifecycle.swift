@@ -111,10 +111,14 @@ extension CatalogStore {
     /// The display names of the given parties.
     public func displayNames(_ ids: Set<PartyID>) async throws -> [PartyID: String] {
         guard !ids.isEmpty else { return [:] }
-        return try await writer.read { db in
-            let rows = try PartyRecord.filter(ids.map(\.rawValue).contains(Column("id"))).fetchAll(db)
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0.displayName) })
-        }
+        return try await writer.read { db in try Self.displayNames(db, ids) }
+    }
+
+    static func displayNames(_ db: Database, _ ids: Set<PartyID>) throws -> [PartyID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try Row.fetchAll(db, sql: "SELECT id, display_name FROM party WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                                    arguments: StatementArguments(ids.map(\.rawValue)))
+        return Dictionary(uniqueKeysWithValues: rows.map { (row: Row) -> (PartyID, String) in (row["id"], row["display_name"]) })
     }
 
     /// The asset if `owner` owns it; 404 otherwise.

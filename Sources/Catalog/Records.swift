@@ -201,6 +201,7 @@ public struct AssetRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
         case waveformSHA256 = "waveform_sha256"
     }
 
+
     public enum Columns {
         static let id = Column(CodingKeys.id)
         static let ownerID = Column(CodingKeys.ownerID)
@@ -226,4 +227,58 @@ public struct AssetSplitRecord: Codable, Sendable, Equatable, FetchableRecord, P
         case basisPoints = "basis_points"
         case effectiveAt = "effective_at"
     }
+}
+
+extension AssetRecord {
+    /// Reads a row column by column. Written out rather than through `Codable`: search
+    /// decodes many rows per request, and this does one lookup per column instead of three.
+    public init(row: Row) throws {
+        id = row["id"]
+        ownerID = row["owner_id"]
+        kind = row["kind"]
+        trackID = row["track_id"]
+        status = row["status"]
+        title = row["title"]
+        role = row["role"]
+        bpm = row["bpm"]
+        musicalKey = row["musical_key"]
+        camelot = row["camelot"]
+        tags = Self.list(row["tags"])
+        moods = Self.list(row["moods"])
+        genres = Self.list(row["genres"])
+        instruments = Self.list(row["instruments"])
+        vocals = row["vocals"]
+        isrc = row["isrc"]
+        blobSHA256 = row["blob_sha256"]
+        byteCount = row["byte_count"]
+        filename = row["filename"]
+        container = row["container"]
+        encoding = row["encoding"]
+        sampleRate = row["sample_rate"]
+        bitDepth = row["bit_depth"]
+        channels = row["channels"]
+        frames = row["frames"]
+        durationMilliseconds = row["duration_ms"]
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        publishedAt = row["published_at"]
+        withdrawnAt = row["withdrawn_at"]
+        previewStatus = row["preview_status"]
+        previewDetail = row["preview_detail"]
+        previewStartMilliseconds = row["preview_start_ms"]
+        previewDurationMilliseconds = row["preview_duration_ms"]
+        previewWatermark = row["preview_watermark"]
+        previewSHA256 = row["preview_sha256"]
+        previewByteCount = row["preview_byte_count"]
+        previewFormat = row["preview_format"]
+        waveformSHA256 = row["waveform_sha256"]
+    }
+
+    /// A JSON array of strings as stored in the list columns (tags, moods, …).
+    static func list(_ text: String?) -> [String] {
+        guard let text, text != "[]", let list = try? listDecoder.decode([String].self, from: Data(text.utf8)) else { return [] }
+        return list
+    }
+
+    private static let listDecoder = JSONDecoder()
 }

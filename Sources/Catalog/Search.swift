@@ -63,6 +63,8 @@ extension CatalogStore {
     public struct SearchPage: Sendable {
         public var items: [AssetRecord]
         public var next: SearchPosition?
+        /// The display names of the items' composers, read in the same transaction.
+        public var composerNames: [PartyID: String]
     }
 
     /// Full-text search with filters, sorted and paged by a stable key (ties broken by id),
@@ -72,13 +74,14 @@ extension CatalogStore {
         return try await writer.read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             let records = try rows.prefix(limit).map { try AssetRecord(row: $0) }
+            let names = try Self.displayNames(db, Set(records.map(\.ownerID)))
             guard rows.count > limit, let last = rows.prefix(limit).last, let record = records.last else {
-                return SearchPage(items: records, next: nil)
+                return SearchPage(items: records, next: nil, composerNames: names)
             }
             let position = SearchPosition(sort: query.sort, id: record.id,
                                           rank: query.sort == .relevance ? last["search_rank"] : nil,
                                           durationMilliseconds: query.sort == .duration ? record.durationMilliseconds : nil)
-            return SearchPage(items: records, next: position)
+            return SearchPage(items: records, next: position, composerNames: names)
         }
     }
 

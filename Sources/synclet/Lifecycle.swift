@@ -10,12 +10,7 @@ extension Assets {
         @Argument(help: "Asset id (ast_…).") var id: String
 
         func run() async throws {
-            let assetID = try parseAssetID(id)
-            let client = try connection.client()
-            try await reportingErrors {
-                let asset = try await client.publish(assetID)
-                if connection.json { try Output.json(asset) } else { print("Published \(asset.id) \"\(asset.title)\".") }
-            }
+            try await changeStatus(id, connection, verb: "Published") { try await $0.publish($1) }
         }
     }
 
@@ -25,12 +20,18 @@ extension Assets {
         @Argument(help: "Asset id (ast_…).") var id: String
 
         func run() async throws {
-            let assetID = try parseAssetID(id)
-            let client = try connection.client()
-            try await reportingErrors {
-                let asset = try await client.withdraw(assetID)
-                if connection.json { try Output.json(asset) } else { print("Withdrew \(asset.id) \"\(asset.title)\".") }
-            }
+            try await changeStatus(id, connection, verb: "Withdrew") { try await $0.withdraw($1) }
+        }
+    }
+
+    /// Runs one lifecycle move and reports it.
+    static func changeStatus(_ text: String, _ connection: ConnectionOptions, verb: String,
+                             _ move: (SyncletClient, AssetID) async throws -> Wire.Asset) async throws {
+        let assetID = try parseAssetID(text)
+        let client = try connection.client()
+        try await reportingErrors {
+            let asset = try await move(client, assetID)
+            if connection.json { try Output.json(asset) } else { print("\(verb) \(asset.id) \"\(asset.title)\".") }
         }
     }
 

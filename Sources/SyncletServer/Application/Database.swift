@@ -27,6 +27,8 @@ public enum SyncletDatabase {
     public static func open(path: String) throws -> DatabasePool {
         let pool = try DatabasePool(path: path, configuration: configuration())
         try migrator.migrate(pool)
+        // Refresh the planner's statistics where they are stale (cheap when they are not).
+        try pool.write { db in try db.execute(sql: "PRAGMA optimize") }
         return pool
     }
 

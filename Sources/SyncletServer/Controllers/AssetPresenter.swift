@@ -6,8 +6,9 @@ import SyncletCore
 struct AssetPresenter {
     let app: AppServices
 
-    func present(_ records: [AssetRecord], viewer: PartyRecord?) async throws -> [Wire.Asset] {
-        let names = try await app.catalog.displayNames(Set(records.map(\.ownerID)))
+    func present(_ records: [AssetRecord], viewer: PartyRecord?, names known: [PartyID: String]? = nil) async throws -> [Wire.Asset] {
+        var names = known ?? [:]
+        if known == nil { names = try await app.catalog.displayNames(Set(records.map(\.ownerID))) }
         var result = [Wire.Asset]()
         result.reserveCapacity(records.count)
         for record in records {

@@ -46,7 +46,7 @@ struct AssetsController {
         }
         let result = try await app.catalog.search(query, caller: SearchCaller(party: party.id, isAdmin: party.kind == .admin),
                                                   after: after, limit: page.limit)
-        let items = try await presenter.present(result.items, viewer: party)
+        let items = try await presenter.present(result.items, viewer: party, names: result.composerNames)
         return JSONResponse(Wire.Page(items: items, nextCursor: result.next.map { app.cursors.encode($0.encoded) }))
     }
 

@@ -138,27 +138,14 @@ struct PackPlan {
         self.contents = contents
         self.request = request
         self.uploadFilename = uploadFilename
-        let manifest = contents.manifest
-        let named = manifest?.fullMix.flatMap { name in contents.audio.first { Self.matches($0.name, name) } }
-        let byRole = contents.audio.first { entry in
-            Self.fileMetadata(manifest, entry.name)?.role == .fullMix
-        }
-        let mix = request.trackID == nil ? (named ?? byRole) : nil
+        let byRole = contents.audio.first { contents.metadata(for: $0)?.role == .fullMix }
+        let mix = request.trackID == nil ? (contents.fullMixEntry ?? byRole) : nil
         fullMix = mix
         stems = contents.audio.filter { $0 != mix }
         guard !stems.isEmpty || mix != nil else {
             throw Problem(status: 422, type: "hostile-pack", title: "The pack was refused",
                           detail: "The pack holds no audio files.", extensions: ["entry": "", "rule": "no-audio"])
         }
-    }
-
-    /// Manifest names are relative to pack.json's folder; entry names are full paths.
-    static func matches(_ entryName: String, _ manifestName: String) -> Bool {
-        entryName == manifestName || entryName.hasSuffix("/" + manifestName)
-    }
-
-    static func fileMetadata(_ manifest: PackManifest?, _ entryName: String) -> PackManifest.FileMetadata? {
-        manifest?.files.first { matches(entryName, $0.key) }?.value
     }
 
     func trackMetadata(limits: Limits) throws(Problem) -> AssetMetadata {
@@ -173,7 +160,7 @@ struct PackPlan {
 
     func stemMetadata(_ entry: ExtractedEntry, trackID: AssetID, limits: Limits) throws(Problem) -> AssetMetadata {
         let manifest = contents.manifest
-        let file = Self.fileMetadata(manifest, entry.name)
+        let file = contents.metadata(for: entry)
         let base = ((entry.name as NSString).lastPathComponent as NSString).deletingPathExtension
         let wire = Wire.CreateAsset(
             uploadID: request.uploadID, kind: .stem, title: file?.title ?? base, trackID: trackID,

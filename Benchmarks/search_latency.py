@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Times searches over HTTP and the same SQL in the sqlite3 CLI, in the same run.
+
+The sqlite3 CLI's `.timer` reports whole milliseconds here, too coarse for sub-millisecond
+queries, so the CLI figure is its mean: the wall time of one sqlite3 process running the
+statement N times, minus the same process running it once, divided by N - 1. For
+percentiles of the bare SQL, the same statement also runs N times through Python's
+sqlite3 module (the same SQLite library, in process).
+
+Usage: search_latency.py BASE_URL TOKEN DB SYNCLET_BIN ITERATIONS NAME=QUERYSTRING ...
+
+For each named search: ITERATIONS sequential GETs over one keep-alive connection (after a
+warm-up), then the SQL the server runs (from `synclet dev search-sql`) executed
+ITERATIONS times inside one sqlite3 process with `.timer on`. Prints p50/p99 of both and
+the p99 ratio.
+"""
+import http.client, sqlite3, subprocess, sys, time, urllib.parse
+
+base, token, db, binary, iterations = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+searches = [arg.split("=", 1) for arg in sys.argv[6:]]
+url = urllib.parse.urlparse(base)
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+def http_times(query):
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    headers = {"Authorization": f"Bearer {token}"}
+    times, count = [], None
+    for i in range(iterations + 20):
+        start = time.perf_counter()
+        conn.request("GET", "/v1/assets?" + query, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - start
+        if response.status != 200:
+            sys.exit(f"{query}: HTTP {response.status} {body[:300]!r}")
+        if i >= 20:
+            times.append(elapsed * 1000)
+        count = body.count(b'"id":"ast_')
+    conn.close()
+    return times, count
+
+def sql_for(query):
+    params = dict(urllib.parse.parse_qsl(query))
+    limit = int(params.pop("limit", "50")) + 1  # the server asks for one more to know if a next page exists
+    params.pop("cursor", None)
+    args = [f"{k}={v}" for k, v in params.items()] + [f"limit={limit}"]
+    return subprocess.run([binary, "dev", "search-sql", *args], check=True, capture_output=True, text=True).stdout.strip()
+
+def cli_mean(sql):
+    def run(n):
+        start = time.perf_counter()
+        subprocess.run(["sqlite3", db], input=".output /dev/null\n" + "\n".join([sql] * n) + "\n", check=True,
+                       capture_output=True, text=True)
+        return time.perf_counter() - start
+    once = min(run(1) for _ in range(3))
+    many = run(iterations + 1)
+    return max(many - once, 0) / iterations * 1000
+
+def library_times(sql):
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    times = []
+    for i in range(iterations + 20):
+        start = time.perf_counter()
+        conn.execute(sql).fetchall()
+        if i >= 20:
+            times.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    return times
+
+print(f"{'search':<14} {'rows':>4} {'HTTP p50':>9} {'HTTP p99':>9} {'CLI mean':>9} {'lib p50':>8} {'lib p99':>8} {'p50/CLI':>8} {'p99/lib p99':>11}")
+for name, query in searches:
+    http_ms, rows = http_times(query.split("&position=")[0])
+    sql = sql_for(query)
+    cli = cli_mean(sql)
+    lib = library_times(sql)
+    h50, h99, l50, l99 = percentile(http_ms, 50), percentile(http_ms, 99), percentile(lib, 50), percentile(lib, 99)
+    print(f"{name:<14} {rows:>4} {h50:>7.2f}ms {h99:>7.2f}ms {cli:>7.2f}ms {l50:>6.2f}ms {l99:>6.2f}ms {h50 / max(cli, 0.001):>7.2f}x {h99 / max(l99, 0.001):>10.2f}x")
