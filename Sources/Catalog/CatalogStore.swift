@@ -38,8 +38,11 @@ public struct CatalogStore: Sendable {
     }
 
     /// The key row for a lookup, and its party; the caller compares the hash.
-    public func keyAndParty(lookup: String) async throws -> (APIKeyRecord, PartyRecord)? {
-        try await writer.read { db in
+    ///
+    /// Runs on the caller's thread: it is two primary-key lookups on every request, and a
+    /// hop to a database queue and back cost more than the lookups themselves.
+    public func keyAndParty(lookup: String) throws -> (APIKeyRecord, PartyRecord)? {
+        try writer.read { db in
             guard let key = try APIKeyRecord.filter(APIKeyRecord.Columns.lookup == lookup).fetchOne(db),
                   let party = try PartyRecord.fetchOne(db, key: key.partyID)
             else { return nil }
@@ -256,6 +259,16 @@ public struct CatalogStore: Sendable {
     /// has none. `inherited` tells which.
     public func effectiveSplits(of asset: AssetRecord) async throws -> (shares: [SplitShare], inherited: Bool) {
         try await writer.read { db in try Self.effectiveSplits(db, asset: asset) }
+    }
+
+    /// The splits in force for many assets, in one read (the owner's list and search views).
+    public func effectiveSplits(of assets: [AssetRecord]) async throws -> [AssetID: (shares: [SplitShare], inherited: Bool)] {
+        guard !assets.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var result = [AssetID: (shares: [SplitShare], inherited: Bool)]()
+            for asset in assets { result[asset.id] = try Self.effectiveSplits(db, asset: asset) }
+            return result
+        }
     }
 
     static func effectiveSplits(_ db: Database, asset: AssetRecord) throws -> (shares: [SplitShare], inherited: Bool) {

@@ -230,48 +230,53 @@ public struct AssetSplitRecord: Codable, Sendable, Equatable, FetchableRecord, P
 }
 
 extension AssetRecord {
-    /// Reads a row column by column. Written out rather than through `Codable`: search
-    /// decodes many rows per request, and this does one lookup per column instead of three.
+    /// Reads a row. Columns are found by name once per row (GRDB's by-name lookup compares
+    /// case-insensitively on every access, which dominated search time), then read by index.
     public init(row: Row) throws {
-        id = row["id"]
-        ownerID = row["owner_id"]
-        kind = row["kind"]
-        trackID = row["track_id"]
-        status = row["status"]
-        title = row["title"]
-        role = row["role"]
-        bpm = row["bpm"]
-        musicalKey = row["musical_key"]
-        camelot = row["camelot"]
-        tags = Self.list(row["tags"])
-        moods = Self.list(row["moods"])
-        genres = Self.list(row["genres"])
-        instruments = Self.list(row["instruments"])
-        vocals = row["vocals"]
-        isrc = row["isrc"]
-        blobSHA256 = row["blob_sha256"]
-        byteCount = row["byte_count"]
-        filename = row["filename"]
-        container = row["container"]
-        encoding = row["encoding"]
-        sampleRate = row["sample_rate"]
-        bitDepth = row["bit_depth"]
-        channels = row["channels"]
-        frames = row["frames"]
-        durationMilliseconds = row["duration_ms"]
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
-        publishedAt = row["published_at"]
-        withdrawnAt = row["withdrawn_at"]
-        previewStatus = row["preview_status"]
-        previewDetail = row["preview_detail"]
-        previewStartMilliseconds = row["preview_start_ms"]
-        previewDurationMilliseconds = row["preview_duration_ms"]
-        previewWatermark = row["preview_watermark"]
-        previewSHA256 = row["preview_sha256"]
-        previewByteCount = row["preview_byte_count"]
-        previewFormat = row["preview_format"]
-        waveformSHA256 = row["waveform_sha256"]
+        self.init(row: row, columns: ColumnIndex(row))
+    }
+
+    /// Reads a row whose column positions are already known (many rows of one statement).
+    init(row: Row, columns c: ColumnIndex) {
+        id = row[c["id"]]
+        ownerID = row[c["owner_id"]]
+        kind = row[c["kind"]]
+        trackID = row[c["track_id"]]
+        status = row[c["status"]]
+        title = row[c["title"]]
+        role = row[c["role"]]
+        bpm = row[c["bpm"]]
+        musicalKey = row[c["musical_key"]]
+        camelot = row[c["camelot"]]
+        tags = Self.list(row[c["tags"]])
+        moods = Self.list(row[c["moods"]])
+        genres = Self.list(row[c["genres"]])
+        instruments = Self.list(row[c["instruments"]])
+        vocals = row[c["vocals"]]
+        isrc = row[c["isrc"]]
+        blobSHA256 = row[c["blob_sha256"]]
+        byteCount = row[c["byte_count"]]
+        filename = row[c["filename"]]
+        container = row[c["container"]]
+        encoding = row[c["encoding"]]
+        sampleRate = row[c["sample_rate"]]
+        bitDepth = row[c["bit_depth"]]
+        channels = row[c["channels"]]
+        frames = row[c["frames"]]
+        durationMilliseconds = row[c["duration_ms"]]
+        createdAt = row[c["created_at"]]
+        updatedAt = row[c["updated_at"]]
+        publishedAt = row[c["published_at"]]
+        withdrawnAt = row[c["withdrawn_at"]]
+        previewStatus = row[c["preview_status"]]
+        previewDetail = row[c["preview_detail"]]
+        previewStartMilliseconds = row[c["preview_start_ms"]]
+        previewDurationMilliseconds = row[c["preview_duration_ms"]]
+        previewWatermark = row[c["preview_watermark"]]
+        previewSHA256 = row[c["preview_sha256"]]
+        previewByteCount = row[c["preview_byte_count"]]
+        previewFormat = row[c["preview_format"]]
+        waveformSHA256 = row[c["waveform_sha256"]]
     }
 
     /// A JSON array of strings as stored in the list columns (tags, moods, …).
@@ -281,4 +286,20 @@ extension AssetRecord {
     }
 
     private static let listDecoder = JSONDecoder()
+}
+
+/// Column positions of a statement's rows, looked up by name once.
+struct ColumnIndex {
+    private let positions: [String: Int]
+
+    init(_ row: Row) {
+        var positions = [String: Int]()
+        for (index, name) in row.columnNames.enumerated() where positions[name] == nil { positions[name] = index }
+        self.positions = positions
+    }
+
+    subscript(_ name: String) -> Int {
+        guard let index = positions[name] else { preconditionFailure("the statement has no column \(name)") }
+        return index
+    }
 }

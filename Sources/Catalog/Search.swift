@@ -7,22 +7,25 @@ import SyncletCore
 public struct SearchPosition: Sendable, Equatable {
     public var sort: SearchQuery.Sort
     public var id: AssetID
-    /// The FTS5 rank (bm25) of the last item, for relevance order; kept as its bits.
-    public var rank: Double?
-    /// The duration of the last item, for duration order.
+    /// Relevance order: the tier of the last item (0: every word in the title; 1: elsewhere)
+    /// and its row number, which orders items inside a tier (newest first).
+    public var tier: Int?
+    public var rowid: Int64?
+    /// Duration order: the duration of the last item.
     public var durationMilliseconds: Int64?
 
-    public init(sort: SearchQuery.Sort, id: AssetID, rank: Double? = nil, durationMilliseconds: Int64? = nil) {
+    public init(sort: SearchQuery.Sort, id: AssetID, tier: Int? = nil, rowid: Int64? = nil, durationMilliseconds: Int64? = nil) {
         self.sort = sort
         self.id = id
-        self.rank = rank
+        self.tier = tier
+        self.rowid = rowid
         self.durationMilliseconds = durationMilliseconds
     }
 
-    /// `sort|id|value`, where value is the rank's bit pattern or the duration.
+    /// `sort|id|value`: value is `tier:rowid`, the duration, or empty.
     public var encoded: String {
         let value = switch sort {
-        case .relevance: String(rank?.bitPattern ?? 0, radix: 16)
+        case .relevance: "\(tier ?? 0):\(rowid ?? 0)"
         case .duration: String(durationMilliseconds ?? 0)
         case .newest: ""
         }
@@ -37,8 +40,11 @@ public struct SearchPosition: Sendable, Equatable {
         self.id = id
         switch sort {
         case .relevance:
-            guard let bits = UInt64(parts[2], radix: 16) else { return nil }
-            rank = Double(bitPattern: bits)
+            let fields = parts[2].split(separator: ":")
+            guard fields.count == 2, let tier = Int(fields[0]), CatalogStore.relevanceTiers.contains(tier),
+                  let rowid = Int64(fields[1]) else { return nil }
+            self.tier = tier
+            self.rowid = rowid
         case .duration:
             guard let value = Int64(parts[2]) else { return nil }
             durationMilliseconds = value
@@ -67,82 +73,103 @@ extension CatalogStore {
         public var composerNames: [PartyID: String]
     }
 
-    /// Full-text search with filters, sorted and paged by a stable key (ties broken by id),
-    /// so paging through a result set never repeats or skips an asset.
+    /// Relevance tiers, best first: every word in the title, then every word anywhere
+    /// (tags, moods, genres, instruments, composer). Inside a tier, newest first.
+    ///
+    /// Why not bm25: it must score every match before the first page can be returned, which
+    /// on a million assets costs tens of milliseconds for an ordinary word. Short catalog
+    /// metadata gains little from term-frequency weighting, and each tier here is read in
+    /// FTS5's own row order and stops as soon as a page is full.
+    public static let relevanceTiers = 0...1
+
+    /// Full-text search with filters, sorted and paged by a stable key, so paging through a
+    /// result set never repeats or skips an asset.
     public func search(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int) async throws -> SearchPage {
-        let (sql, arguments) = Self.searchSQL(query, caller: caller, after: after, limit: limit + 1)
-        return try await writer.read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
-            let records = try rows.prefix(limit).map { try AssetRecord(row: $0) }
+        try await writer.read { db in
+            let statements = Self.searchStatements(query, caller: caller, after: after, limit: limit + 1)
+            // Run the statements in order (one, or one per relevance tier) until a page and
+            // one more row are in hand.
+            var rows = [(row: Row, tier: Int)]()
+            for (tier, statement) in statements.enumerated() where rows.count <= limit {
+                let fetched = try Row.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.values))
+                let startTier = query.sort == .relevance ? (after?.tier ?? 0) : 0
+                rows += fetched.prefix(limit + 1 - rows.count).map { ($0, startTier + tier) }
+            }
+            let page = rows.prefix(limit)
+            let columns = page.first.map { ColumnIndex($0.row) }
+            let records = page.map { AssetRecord(row: $0.row, columns: columns!) }
             let names = try Self.displayNames(db, Set(records.map(\.ownerID)))
-            guard rows.count > limit, let last = rows.prefix(limit).last, let record = records.last else {
+            guard rows.count > limit, let last = page.last, let record = records.last else {
                 return SearchPage(items: records, next: nil, composerNames: names)
             }
-            let position = SearchPosition(sort: query.sort, id: record.id,
-                                          rank: query.sort == .relevance ? last["search_rank"] : nil,
-                                          durationMilliseconds: query.sort == .duration ? record.durationMilliseconds : nil)
+            let position = SearchPosition(
+                sort: query.sort, id: record.id,
+                tier: query.sort == .relevance ? last.tier : nil,
+                rowid: query.sort == .relevance ? last.row["search_rowid"] : nil,
+                durationMilliseconds: query.sort == .duration ? record.durationMilliseconds : nil)
             return SearchPage(items: records, next: position, composerNames: names)
         }
     }
 
-    /// The SQL for a search: exposed so the benchmark runs the very same statement in the
-    /// sqlite3 CLI.
-    public static func searchSQL(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int)
-        -> (String, StatementArguments)
-    {
-        let (sql, values) = searchStatement(query, caller: caller, after: after, limit: limit)
-        return (sql, StatementArguments(values))
-    }
-
-    /// The same statement with its arguments written in as SQL literals, for the sqlite3 CLI
-    /// (benchmarks and `synclet dev search-sql`).
-    public static func searchSQLLiteral(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int) -> String {
-        let (sql, values) = searchStatement(query, caller: caller, after: after, limit: limit)
-        var result = ""
-        var remaining = values.makeIterator()
-        for character in sql {
-            guard character == "?" else { result.append(character); continue }
-            switch remaining.next()??.databaseValue.storage {
-            case .int64(let value)?: result += String(value)
-            case .double(let value)?: result += "\(value)"
-            case .string(let text)?: result += "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
-            default: result += "NULL"
+    /// The statements a search runs, with their arguments written in as SQL literals, one
+    /// per line, for the sqlite3 CLI (benchmarks and `synclet dev search-sql`).
+    public static func searchSQLLiteral(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int) -> [String] {
+        searchStatements(query, caller: caller, after: after, limit: limit).map { statement in
+            var result = ""
+            var remaining = statement.values.makeIterator()
+            for character in statement.sql {
+                guard character == "?" else { result.append(character); continue }
+                switch remaining.next()??.databaseValue.storage {
+                case .int64(let value)?: result += String(value)
+                case .double(let value)?: result += "\(value)"
+                case .string(let text)?: result += "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+                default: result += "NULL"
+                }
             }
+            return result
         }
-        return result
     }
 
-    static func searchStatement(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int)
-        -> (String, [(any DatabaseValueConvertible)?])
-    {
-        var clauses = [String]()
-        var arguments = [(any DatabaseValueConvertible)?]()
+    /// One SQL statement and its arguments.
+    struct Statement {
         var sql: String
-        if let match = query.match {
-            sql = "WITH hits AS (SELECT rowid, rank FROM asset_search WHERE asset_search MATCH ?) "
-                + "SELECT asset.*, hits.rank AS search_rank FROM hits JOIN asset ON asset.rowid = hits.rowid"
-            arguments.append(match)
-        } else {
-            sql = "SELECT asset.* FROM asset"
+        var values: [(any DatabaseValueConvertible)?]
+    }
+
+    /// The statements for a search: one for newest and duration order, one per remaining
+    /// relevance tier (starting at the cursor's tier).
+    static func searchStatements(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int) -> [Statement] {
+        guard query.sort == .relevance, let match = query.match else {
+            return [statement(query, caller: caller, match: query.match, after: after, limit: limit)]
+        }
+        let first = after?.tier ?? relevanceTiers.lowerBound
+        return (first...relevanceTiers.upperBound).map { tier in
+            let expression = tier == 0 ? "{title} : (\(match))" : "(\(match)) NOT {title} : (\(match))"
+            let bound = after?.tier == tier ? after?.rowid : nil
+            return statement(query, caller: caller, match: expression, after: after, rowidBelow: bound, limit: limit)
+        }
+    }
+
+    static func statement(_ query: SearchQuery, caller: SearchCaller, match: String?, after: SearchPosition?,
+                          rowidBelow: Int64? = nil, limit: Int) -> Statement {
+        var clauses = [String]()
+        var values = [(any DatabaseValueConvertible)?]()
+        func add(_ clause: String, _ arguments: [(any DatabaseValueConvertible)?] = []) {
+            clauses.append(clause)
+            values += arguments
+        }
+        var sql = "SELECT asset.*, asset.rowid AS search_rowid FROM asset"
+        if let match {
+            sql = "SELECT asset.*, asset.rowid AS search_rowid FROM asset_search JOIN asset ON asset.rowid = asset_search.rowid"
+            add("asset_search MATCH ?", [match])
         }
         if query.mine {
-            clauses.append("asset.owner_id = ?")
-            arguments.append(caller.party.rawValue)
-            if let status = query.status {
-                clauses.append("asset.status = ?")
-                arguments.append(status.rawValue)
-            } else {
-                clauses.append("asset.status IN ('draft', 'published')")
-            }
+            add("asset.owner_id = ?", [caller.party.rawValue])
+            if let status = query.status { add("asset.status = ?", [status.rawValue]) } else { add("asset.status IN ('draft', 'published')") }
         } else if caller.isAdmin, let status = query.status {
-            clauses.append("asset.status = ?")
-            arguments.append(status.rawValue)
+            add("asset.status = ?", [status.rawValue])
         } else {
-            clauses.append("asset.status = 'published'")
-        }
-        func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?]) {
-            clauses.append(clause)
-            arguments += values
+            add("asset.status = 'published'")
         }
         if let kind = query.kind { add("asset.kind = ?", [kind.rawValue]) }
         if let low = query.bpmMin { add("asset.bpm >= ?", [low]) }
@@ -156,15 +183,13 @@ extension CatalogStore {
         if let vocals = query.vocals { add("asset.vocals = ?", [vocals ? 1 : 0]) }
         if let composer = query.composer { add("asset.owner_id = ?", [composer.rawValue]) }
         if let hasStems = query.hasStems {
-            clauses.append("\(hasStems ? "" : "NOT ")EXISTS (SELECT 1 FROM asset AS stem WHERE stem.track_id = asset.id AND stem.status = 'published')")
+            add("\(hasStems ? "" : "NOT ")EXISTS (SELECT 1 FROM asset AS stem WHERE stem.track_id = asset.id AND stem.status = 'published')")
         }
         let order: String
         switch query.sort {
         case .relevance:
-            order = "hits.rank, asset.id"
-            if let after, let rank = after.rank {
-                add("(hits.rank > ? OR (hits.rank = ? AND asset.id > ?))", [rank, rank, after.id.rawValue])
-            }
+            order = "asset_search.rowid DESC"
+            if let rowidBelow { add("asset_search.rowid < ?", [rowidBelow]) }
         case .newest:
             order = "asset.id DESC"
             if let after { add("asset.id < ?", [after.id.rawValue]) }
@@ -175,6 +200,6 @@ extension CatalogStore {
             }
         }
         sql += " WHERE " + clauses.joined(separator: " AND ") + " ORDER BY \(order) LIMIT \(limit)"
-        return (sql, arguments)
+        return Statement(sql: sql, values: values)
     }
 }

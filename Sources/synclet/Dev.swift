@@ -13,7 +13,7 @@ struct Dev: AsyncParsableCommand {
     struct SearchSQL: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "search-sql",
-            abstract: "Print the SQL the server runs for a search (arguments inlined), e.g. for the sqlite3 CLI.",
+            abstract: "Print the SQL statements the server runs for a search (arguments inlined), one per line.",
             discussion: "Example: synclet dev search-sql q=dark bpm_min=90 bpm_max=110 limit=20")
         @Argument(help: "Query parameters as NAME=VALUE (q, kind, bpm_min, …, limit, position).") var parameters: [String] = []
 
@@ -32,7 +32,11 @@ struct Dev: AsyncParsableCommand {
                 return position
             }
             let caller = SearchCaller(party: PartyID("pty_00000000000000000000000000")!, isAdmin: false)
-            print(CatalogStore.searchSQLLiteral(query, caller: caller, after: position, limit: Int(values["limit"] ?? "50") ?? 50) + ";")
+            // One statement per line: relevance runs one per tier until the page is full.
+            for statement in CatalogStore.searchSQLLiteral(query, caller: caller, after: position,
+                                                           limit: Int(values["limit"] ?? "50") ?? 50) {
+                print(statement + ";")
+            }
         }
     }
 

@@ -9,21 +9,13 @@ struct AssetPresenter {
     func present(_ records: [AssetRecord], viewer: PartyRecord?, names known: [PartyID: String]? = nil) async throws -> [Wire.Asset] {
         var names = known ?? [:]
         if known == nil { names = try await app.catalog.displayNames(Set(records.map(\.ownerID))) }
-        var result = [Wire.Asset]()
-        result.reserveCapacity(records.count)
-        for record in records {
-            let privateView = viewer.map { $0.kind == .admin || $0.id == record.ownerID } ?? false
-            var splits: [SplitShare]? = nil
-            var inherited: Bool? = nil
-            if privateView {
-                let effective = try await app.catalog.effectiveSplits(of: record)
-                splits = effective.shares
-                inherited = effective.inherited
-            }
-            result.append(Self.wire(record, composerName: names[record.ownerID], privateView: privateView,
-                                    splits: splits, inherited: inherited))
+        let isPrivate = { (record: AssetRecord) in viewer.map { $0.kind == .admin || $0.id == record.ownerID } ?? false }
+        let splits = try await app.catalog.effectiveSplits(of: records.filter(isPrivate))
+        return records.map { record in
+            let effective = splits[record.id]
+            return Self.wire(record, composerName: names[record.ownerID], privateView: isPrivate(record),
+                             splits: effective?.shares, inherited: effective?.inherited)
         }
-        return result
     }
 
     func present(_ record: AssetRecord, viewer: PartyRecord?) async throws -> Wire.Asset {
