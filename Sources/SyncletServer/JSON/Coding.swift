@@ -44,7 +44,7 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(body)
         var headers = self.headers
         headers[.contentType] = "application/json"
