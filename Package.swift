@@ -22,11 +22,13 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        // Only for what OpenSSL 3.0 lacks: BLAKE2b with a 33-byte output (PASERK key ids).
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         // Pure domain: ids, money, splits, keys, ranges, problems. No I/O.
         .target(name: "SyncletCore"),
         // The one door to OpenSSL: hashing, HMAC, randomness, constant-time compare.
-        .target(name: "SyncletCrypto", dependencies: ["COpenSSL", "SyncletCore"]),
+        .target(name: "SyncletCrypto", dependencies: ["COpenSSL", "CSodium", "SyncletCore"]),
         .target(name: "BlobStore", dependencies: [
             "SyncletCore", "SyncletCrypto",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -42,8 +44,18 @@ let package = Package(
             "SyncletCore", "SyncletCrypto",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The double-entry ledger: accounts, immutable transfers, balances.
+        .target(name: "Ledger", dependencies: [
+            "SyncletCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Templates, quotes, licenses, keys.
+        .target(name: "Licensing", dependencies: [
+            "SyncletCore", "SyncletCrypto", "Catalog",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "SyncletServer", dependencies: [
-            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog", "Archives",
+            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog", "Archives", "Ledger", "Licensing",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -66,10 +78,12 @@ let package = Package(
         ]),
 
         .testTarget(name: "SyncletCoreTests", dependencies: ["SyncletCore"]),
-        .testTarget(name: "SyncletCryptoTests", dependencies: ["SyncletCrypto"]),
+        .testTarget(name: "SyncletCryptoTests", dependencies: ["SyncletCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "SyncletCrypto"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "CSndFile"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives", "CArchive", "SyncletCore"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SyncletCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "LicensingTests", dependencies: ["Licensing", "SyncletCore"]),
         .testTarget(name: "CatalogTests", dependencies: [
             "Catalog", "SyncletCore",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -271,7 +271,7 @@ public struct CatalogStore: Sendable {
         }
     }
 
-    static func effectiveSplits(_ db: Database, asset: AssetRecord) throws -> (shares: [SplitShare], inherited: Bool) {
+    public static func effectiveSplits(_ db: Database, asset: AssetRecord) throws -> (shares: [SplitShare], inherited: Bool) {
         let own = try latestSplits(db, assetID: asset.id)
         if !own.isEmpty || asset.trackID == nil { return (own, false) }
         return (try latestSplits(db, assetID: asset.trackID!), true)

@@ -47,6 +47,8 @@ final class RunningServer: @unchecked Sendable {
         settings.port = 0
         settings.storage = storage ?? TestFiles.makeDirectory("storage")
         settings.runsBackgroundWorkers = false
+        settings.licenses = TestFiles.licensesFolder
+        settings.paymentWebhookSecret = "test-webhook-secret"
         configure(&settings)
         var logger = Logger(label: "synclet-test")
         logger.logLevel = .warning
@@ -107,6 +109,17 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 enum TestFiles {
+    /// The repository's Licenses/ folder, found from this file's path.
+    static let licensesFolder: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            let candidate = url.appendingPathComponent("Licenses").path
+            if FileManager.default.fileExists(atPath: candidate + "/social-clip.json") { return candidate }
+        }
+        fatalError("Licenses/ not found above \(#filePath)")
+    }()
+
     static let root: String = {
         let path = NSTemporaryDirectory() + "synclet-tests-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -1,6 +1,7 @@
 import BlobStore
 import Catalog
 import GRDB
+import Licensing
 import SyncletCore
 import SyncletCrypto
 
@@ -16,8 +17,15 @@ public struct AppServices: Sendable {
     let uploadLocks = UploadLocks()
     let cursors: CursorCodec
     let previewSignal = PreviewSignal()
+    public let templates: TemplateCatalog
+    let signingKeys: SigningKeys
+    let webhookSecret: [UInt8]
 
-    init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8]) throws {
+    init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8],
+         templates: TemplateCatalog, signingKeys: SigningKeys, webhookSecret: [UInt8]) throws {
+        self.templates = templates
+        self.signingKeys = signingKeys
+        self.webhookSecret = webhookSecret
         self.settings = settings
         self.layout = layout
         self.database = database

@@ -1,5 +1,6 @@
 import BlobStore
 import Catalog
+import Licensing
 import Hummingbird
 import Logging
 import NIOCore
@@ -46,8 +47,17 @@ public func buildApplication(
         throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
     }
     let cursorKey = try loadOrCreateSecret(at: layout.cursorKey)
+    let templates: TemplateCatalog
+    do {
+        templates = try TemplateCatalog.load(directory: settings.licenses)
+    } catch {
+        throw ServerSetupError(description: "\(error.description). Fix the template (or point --licenses at the right folder) and start again.")
+    }
+    let webhookSecret = try settings.paymentWebhookSecret.map { Array($0.utf8) } ?? loadOrCreateSecret(at: layout.webhookKey)
+    let signingKeys = try SigningKeys(folder: layout.signingKeys, now: settings.clock.now())
     let database = try SyncletDatabase.open(path: layout.database)
-    let services = try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey)
+    let services = try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
+                                   templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret)
     let swept = services.blobs.sweepTemporaryFiles()
     if swept > 0 { logger.info("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
     let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
@@ -62,6 +72,9 @@ public func buildApplication(
     AssetsController(app: services).addRoutes(to: router)
     AssetFilesController(app: services).addRoutes(to: router)
     PacksController(app: services).addRoutes(to: router)
+    LicensingController(app: services).addRoutes(to: router)
+    WalletsController(app: services).addRoutes(to: router)
+    VerifyController(app: services).addRoutes(to: router)
 
     let routes = router.routes.map { route in
         let path = route.path.description.split(separator: "/").map { segment in

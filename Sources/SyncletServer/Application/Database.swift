@@ -1,4 +1,6 @@
 import Catalog
+import Ledger
+import Licensing
 import GRDB
 import SyncletCore
 
@@ -9,6 +11,8 @@ public enum SyncletDatabase {
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         CatalogSchema.register(in: &migrator)
+        Ledger.register(in: &migrator)
+        LicensingSchema.register(in: &migrator)
         return migrator
     }
 

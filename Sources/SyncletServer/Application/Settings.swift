@@ -15,6 +15,16 @@ public struct ServerSettings: Sendable {
     /// Run the preview worker and the upload sweeper in the background. Tests turn them off
     /// and run them by hand (`renderPendingPreviews`, `sweepUploads`) to see exact states.
     public var runsBackgroundWorkers = true
+    /// The folder of license templates (`ID.json` + `ID.md`).
+    public var licenses: String = "Licenses"
+    /// The platform's cut of every license and usage charge, in basis points.
+    public var platformFeeBasisPoints: BasisPoints = 2_000
+    /// The deployment's currency; amounts are micro-units of it.
+    public var currency: String = "USD"
+    /// The payment provider's webhook secret; when nil one is made and kept in keys/.
+    public var paymentWebhookSecret: String?
+    /// How far a webhook's timestamp may be from now.
+    public var webhookToleranceSeconds: Int64 = 300
 
     public init() {}
 }
@@ -28,6 +38,8 @@ public struct StorageLayout: Sendable {
     public var temp: String { "\(root)/tmp" }
     public var keys: String { "\(root)/keys" }
     public var cursorKey: String { "\(keys)/cursor.key" }
+    public var webhookKey: String { "\(keys)/payment-webhook.key" }
+    public var signingKeys: String { "\(keys)/signing" }
 
     public init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root

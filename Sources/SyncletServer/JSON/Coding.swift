@@ -3,6 +3,35 @@ import Hummingbird
 import SyncletCore
 
 extension Request {
+    /// Collects a body of at most `byteCountMax` bytes (413 beyond), for handlers that need
+    /// the exact bytes (idempotency hashes, webhook signatures).
+    mutating func collectLimitedBody(upTo byteCountMax: Int) async throws -> ByteBuffer {
+        if let length = headers[.contentLength].flatMap(Int.init), length > byteCountMax {
+            throw Problem.tooLarge("Bodies here may be at most \(byteCountMax) bytes.")
+        }
+        do {
+            return try await collectBody(upTo: byteCountMax) as ByteBuffer
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.tooLarge("Bodies here may be at most \(byteCountMax) bytes.")
+        }
+    }
+
+    /// Checks collected JSON bytes against the named schema and decodes them.
+    func decodeJSON<T: Decodable>(_ type: T.Type, schema: String, bytes: ByteBuffer) throws -> T {
+        if let contentType = headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw Problem.unsupportedMediaType("Send the body as application/json.")
+        }
+        let data = Data(bytes.readableBytesView)
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw Problem.badRequest("The body is not valid JSON. Send a JSON object with Content-Type: application/json.")
+        }
+        try OpenAPIDocument.shared.validate(value, schema: schema)
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
     /// Reads a JSON body of at most `byteCountMax` bytes, checks it against the named
     /// schema of the API document, and decodes it.
     func decodeJSON<T: Decodable>(_ type: T.Type, schema: String, byteCountMax: Int) async throws -> T {

@@ -1,0 +1,184 @@
+import Foundation
+import GRDB
+import SyncletCore
+
+/// Signs license keys; the server backs it with PASETO v4.public and its current key.
+public protocol LicenseSigner: Sendable {
+    /// The PASERK id (`k4.pid.…`) of the signing key, written into every key's footer.
+    var keyID: String { get }
+    func sign(message: [UInt8], footer: [UInt8]) -> String
+}
+
+/// A channel a license clears (a claim on it can be released).
+public struct ClearedChannel: Codable, Sendable, Hashable {
+    public var platform: String
+    public var channelID: String
+    public init(platform: String, channelID: String) {
+        self.platform = platform
+        self.channelID = channelID
+    }
+    enum CodingKeys: String, CodingKey {
+        case platform
+        case channelID = "channel_id"
+    }
+}
+
+/// The claims a license key carries. Anyone holding the public key can read and trust them.
+public struct LicenseClaims: Codable, Sendable, Equatable {
+    public var issuer = "synclet"
+    /// The license id.
+    public var jti: String
+    /// The licensee's party id.
+    public var sub: String
+    public var licensee: String
+    public var asset: String
+    public var assetTitle: String
+    public var composer: String
+    /// `template@version`.
+    public var template: String
+    public var termsSHA256: String
+    public var code: String
+    public var channels: [ClearedChannel]
+    public var envelope: Envelope
+    public var iat: String
+    public var exp: String?
+
+    public init(jti: String, sub: String, licensee: String, asset: String, assetTitle: String, composer: String,
+                template: String, termsSHA256: String, code: String, channels: [ClearedChannel], envelope: Envelope,
+                iat: String, exp: String?) {
+        self.jti = jti
+        self.sub = sub
+        self.licensee = licensee
+        self.asset = asset
+        self.assetTitle = assetTitle
+        self.composer = composer
+        self.template = template
+        self.termsSHA256 = termsSHA256
+        self.code = code
+        self.channels = channels
+        self.envelope = envelope
+        self.iat = iat
+        self.exp = exp
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jti, sub, licensee, asset, composer, template, code, channels, envelope, iat, exp
+        case issuer = "iss"
+        case assetTitle = "asset_title"
+        case termsSHA256 = "terms_sha256"
+    }
+}
+
+/// A license row.
+public struct LicenseRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "license"
+    public var id: LicenseID
+    public var code: String
+    public var licenseeID: PartyID
+    public var assetID: AssetID
+    public var templateID: String
+    public var templateVersion: Int
+    public var termsSHA256: String
+    public var envelope: Envelope
+    public var intendedUse: IntendedUse
+    public var priceMicros: Int64
+    public var feeMicros: Int64
+    public var issuedAt: Timestamp
+    public var expiresAt: Timestamp?
+    public var revokedAt: Timestamp?
+    public var revokeReason: String?
+    public var keyID: String
+    public var token: String
+
+    public init(id: LicenseID, code: String, licenseeID: PartyID, assetID: AssetID, templateID: String, templateVersion: Int,
+                termsSHA256: String, envelope: Envelope, intendedUse: IntendedUse, priceMicros: Int64, feeMicros: Int64,
+                issuedAt: Timestamp, expiresAt: Timestamp?, revokedAt: Timestamp?, revokeReason: String?, keyID: String, token: String) {
+        self.id = id
+        self.code = code
+        self.licenseeID = licenseeID
+        self.assetID = assetID
+        self.templateID = templateID
+        self.templateVersion = templateVersion
+        self.termsSHA256 = termsSHA256
+        self.envelope = envelope
+        self.intendedUse = intendedUse
+        self.priceMicros = priceMicros
+        self.feeMicros = feeMicros
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.revokeReason = revokeReason
+        self.keyID = keyID
+        self.token = token
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, code, envelope, token
+        case licenseeID = "licensee_id"
+        case assetID = "asset_id"
+        case templateID = "template_id"
+        case templateVersion = "template_version"
+        case termsSHA256 = "terms_sha256"
+        case intendedUse = "intended_use"
+        case priceMicros = "price_micros"
+        case feeMicros = "fee_micros"
+        case issuedAt = "issued_at"
+        case expiresAt = "expires_at"
+        case revokedAt = "revoked_at"
+        case revokeReason = "revoke_reason"
+        case keyID = "key_id"
+    }
+
+    /// valid, expired or revoked, at `now`.
+    public func state(at now: Timestamp) -> String {
+        if revokedAt != nil { return "revoked" }
+        if let expiresAt, expiresAt <= now { return "expired" }
+        return "valid"
+    }
+}
+
+/// Idempotent replays of money-moving POSTs: the first answer is kept with a hash of the
+/// request, in the same transaction as the money it moved.
+public enum Idempotency {
+    public struct Stored: Sendable, Equatable {
+        public var status: Int
+        public var body: String
+        public init(status: Int, body: String) {
+            self.status = status
+            self.body = body
+        }
+    }
+
+    public static let keyCharacterCountMax = 200
+
+    /// The stored answer for (party, key), or nil; 422 when the key was used for another request.
+    public static func replay(_ db: Database, party: PartyID, key: String, route: String, requestSHA256: String) throws -> Stored? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT route, request_sha256, status, response FROM idempotency WHERE party_id = ? AND key = ?",
+                                         arguments: [party.rawValue, key]) else { return nil }
+        guard row["route"] as String == route, row["request_sha256"] as String == requestSHA256 else {
+            throw Problem.invalid("This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+                                  field: "Idempotency-Key")
+        }
+        return Stored(status: row["status"], body: row["response"])
+    }
+
+    public static func record(_ db: Database, party: PartyID, key: String, route: String, requestSHA256: String,
+                              stored: Stored, now: Timestamp) throws {
+        try db.execute(sql: """
+            INSERT INTO idempotency (party_id, key, route, request_sha256, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [party.rawValue, key, route, requestSHA256, stored.status, stored.body, now.millisecondsSince1970])
+    }
+}
+
+extension LicenseRecord {
+    /// The cleared channels of licenses, in one read.
+    public static func channels(_ db: Database, of id: LicenseID) throws -> [ClearedChannel] {
+        try Row.fetchAll(db, sql: "SELECT platform, channel_id FROM license_channel WHERE license_id = ? ORDER BY platform, channel_id",
+                         arguments: [id.rawValue])
+            .map { ClearedChannel(platform: $0["platform"], channelID: $0["channel_id"]) }
+    }
+
+    public static func find(_ db: Database, code: String) throws -> LicenseRecord? {
+        try LicenseRecord.fetchOne(db, sql: "SELECT * FROM license WHERE code = ?", arguments: [code])
+    }
+}

@@ -1,0 +1,247 @@
+import SyncletCore
+
+extension Wire {
+    /// `POST /v1/quotes`.
+    public struct QuoteRequest: Codable, Sendable, Equatable {
+        public var assetID: AssetID
+        public var use: IntendedUse
+        public init(assetID: AssetID, use: IntendedUse) {
+            self.assetID = assetID
+            self.use = use
+        }
+        enum CodingKeys: String, CodingKey {
+            case use
+            case assetID = "asset_id"
+        }
+    }
+
+    public struct Quote: Codable, Sendable, Equatable {
+        public var assetID: AssetID
+        public var use: IntendedUse
+        public var currency: String
+        public var options: [QuoteOption]
+        public init(assetID: AssetID, use: IntendedUse, currency: String, options: [QuoteOption]) {
+            self.assetID = assetID
+            self.use = use
+            self.currency = currency
+            self.options = options
+        }
+        enum CodingKeys: String, CodingKey {
+            case use, currency, options
+            case assetID = "asset_id"
+        }
+    }
+
+    /// `POST /v1/licenses` (with an `Idempotency-Key` header).
+    public struct IssueLicense: Codable, Sendable, Equatable {
+        public var assetID: AssetID
+        public var template: String
+        public var use: IntendedUse
+        public var channels: [ClearedChannel]?
+        public init(assetID: AssetID, template: String, use: IntendedUse, channels: [ClearedChannel]? = nil) {
+            self.assetID = assetID
+            self.template = template
+            self.use = use
+            self.channels = channels
+        }
+        enum CodingKeys: String, CodingKey {
+            case template, use, channels
+            case assetID = "asset_id"
+        }
+    }
+
+    /// A license as its licensee (and the operator) sees it, key included.
+    public struct License: Codable, Sendable, Equatable {
+        public var id: LicenseID
+        public var code: String
+        public var status: String
+        public var key: String
+        public var keyID: String
+        public var licenseeID: PartyID
+        public var assetID: AssetID
+        public var template: String
+        public var templateVersion: Int
+        public var termsSHA256: String
+        public var envelope: Envelope
+        public var use: IntendedUse
+        public var channels: [ClearedChannel]
+        public var priceMicros: Int64
+        public var feeMicros: Int64
+        public var issuedAt: Timestamp
+        public var expiresAt: Timestamp?
+        public var revokedAt: Timestamp?
+
+        public init(_ record: LicenseRecord, channels: [ClearedChannel], now: Timestamp) {
+            id = record.id
+            code = record.code
+            status = record.state(at: now)
+            key = record.token
+            keyID = record.keyID
+            licenseeID = record.licenseeID
+            assetID = record.assetID
+            template = record.templateID
+            templateVersion = record.templateVersion
+            termsSHA256 = record.termsSHA256
+            envelope = record.envelope
+            use = record.intendedUse
+            self.channels = channels
+            priceMicros = record.priceMicros
+            feeMicros = record.feeMicros
+            issuedAt = record.issuedAt
+            expiresAt = record.expiresAt
+            revokedAt = record.revokedAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, code, status, key, template, envelope, use, channels
+            case keyID = "key_id"
+            case licenseeID = "licensee_id"
+            case assetID = "asset_id"
+            case templateVersion = "template_version"
+            case termsSHA256 = "terms_sha256"
+            case priceMicros = "price_micros"
+            case feeMicros = "fee_micros"
+            case issuedAt = "issued_at"
+            case expiresAt = "expires_at"
+            case revokedAt = "revoked_at"
+        }
+    }
+
+    /// What the public verify endpoints say about a code or a key.
+    public struct Verification: Codable, Sendable, Equatable {
+        /// valid, expired, revoked or unknown.
+        public var status: String
+        public var licenseID: LicenseID?
+        public var code: String?
+        public var assetID: AssetID?
+        public var assetTitle: String?
+        public var composer: String?
+        public var licensee: String?
+        public var template: String?
+        public var termsSHA256: String?
+        public var envelope: Envelope?
+        public var channels: [ClearedChannel]?
+        public var issuedAt: Timestamp?
+        public var expiresAt: Timestamp?
+        public var revokedAt: Timestamp?
+        /// Set when a key was checked: its signature is genuine.
+        public var signatureValid: Bool?
+
+        public init(status: String) { self.status = status }
+
+        enum CodingKeys: String, CodingKey {
+            case status, code, composer, licensee, template, envelope, channels
+            case licenseID = "license_id"
+            case assetID = "asset_id"
+            case assetTitle = "asset_title"
+            case termsSHA256 = "terms_sha256"
+            case issuedAt = "issued_at"
+            case expiresAt = "expires_at"
+            case revokedAt = "revoked_at"
+            case signatureValid = "signature_valid"
+        }
+    }
+
+    public struct VerifyKey: Codable, Sendable, Equatable {
+        public var key: String
+        public init(key: String) { self.key = key }
+    }
+
+    /// A public signing key as published at `/.well-known/synclet/keys`.
+    public struct PublicKeyInfo: Codable, Sendable, Equatable {
+        public var kid: String
+        public var paserk: String
+        public var createdAt: Timestamp
+        public var current: Bool
+        public init(kid: String, paserk: String, createdAt: Timestamp, current: Bool) {
+            self.kid = kid
+            self.paserk = paserk
+            self.createdAt = createdAt
+            self.current = current
+        }
+        enum CodingKeys: String, CodingKey {
+            case kid, paserk, current
+            case createdAt = "created_at"
+        }
+    }
+
+    public struct PublicKeys: Codable, Sendable, Equatable {
+        public var keys: [PublicKeyInfo]
+        public init(keys: [PublicKeyInfo]) { self.keys = keys }
+    }
+
+    /// A wallet: its balance and latest movements.
+    public struct Wallet: Codable, Sendable, Equatable {
+        public var partyID: PartyID
+        public var currency: String
+        public var balanceMicros: Int64
+        public var movements: [Movement]
+        enum CodingKeys: String, CodingKey {
+            case currency, movements
+            case partyID = "party_id"
+            case balanceMicros = "balance_micros"
+        }
+        public init(partyID: PartyID, currency: String, balanceMicros: Int64, movements: [Movement]) {
+            self.partyID = partyID
+            self.currency = currency
+            self.balanceMicros = balanceMicros
+            self.movements = movements
+        }
+    }
+
+    /// One movement seen from an account: positive in, negative out.
+    public struct Movement: Codable, Sendable, Equatable {
+        public var id: String
+        public var amountMicros: Int64
+        public var reason: String
+        public var cause: String
+        public var at: Timestamp
+        enum CodingKeys: String, CodingKey {
+            case id, reason, cause, at
+            case amountMicros = "amount_micros"
+        }
+        public init(id: String, amountMicros: Int64, reason: String, cause: String, at: Timestamp) {
+            self.id = id
+            self.amountMicros = amountMicros
+            self.reason = reason
+            self.cause = cause
+            self.at = at
+        }
+    }
+
+    /// The operator's grant of credit to a licensee's wallet.
+    public struct Grant: Codable, Sendable, Equatable {
+        public var amountMicros: Int64
+        public var note: String?
+        public init(amountMicros: Int64, note: String?) {
+            self.amountMicros = amountMicros
+            self.note = note
+        }
+        enum CodingKeys: String, CodingKey {
+            case note
+            case amountMicros = "amount_micros"
+        }
+    }
+
+    /// The payment provider's webhook body.
+    public struct PaymentNotice: Codable, Sendable, Equatable {
+        public var paymentID: String
+        public var licenseeID: PartyID
+        public var amountMicros: Int64
+        public init(paymentID: String, licenseeID: PartyID, amountMicros: Int64) {
+            self.paymentID = paymentID
+            self.licenseeID = licenseeID
+            self.amountMicros = amountMicros
+        }
+        enum CodingKeys: String, CodingKey {
+            case paymentID = "payment_id"
+            case licenseeID = "licensee_id"
+            case amountMicros = "amount_micros"
+        }
+    }
+
+    public struct Revoke: Codable, Sendable, Equatable {
+        public var reason: String
+        public init(reason: String) { self.reason = reason }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Licensing
+import SyncletCore
+import Testing
+
+/// The repository's Licenses/ folder, found from this file's path.
+let licensesFolder: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        let candidate = url.appendingPathComponent("Licenses").path
+        if FileManager.default.fileExists(atPath: candidate + "/README.md") { return candidate }
+    }
+    fatalError("Licenses/ not found above \(#filePath)")
+}()
+
+let ordinaryUse = IntendedUse(platform: "tiktok", media: .shortForm, clipSeconds: 30, expectedViews: 50_000, termDays: 90,
+                              territory: "DE", monetized: true, paidAds: false)
+
+@Suite("License templates, envelopes, quotes and charges")
+struct LicensingTests {
+    @Test("the shipped templates load, with their terms and a SHA-256 of them")
+    func shippedTemplatesLoad() throws {
+        let catalog = try TemplateCatalog.load(directory: licensesFolder)
+        #expect(catalog.templates.map(\.id) == ["commercial-ads", "creator-standard", "social-clip", "subscription-pool"])
+        for template in catalog.templates {
+            #expect(template.termsSHA256.count == 64)
+            #expect(template.terms.contains("#"))
+        }
+    }
+
+    @Test("an invalid template is refused with its file and field named")
+    func invalidTemplate() throws {
+        let folder = NSTemporaryDirectory() + "templates-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var json = try String(contentsOfFile: licensesFolder + "/social-clip.json", encoding: .utf8)
+        json = json.replacingOccurrences(of: "\"max_clip_seconds\": 60", with: "\"max_clip_seconds\": -5")
+        try json.write(toFile: folder + "/social-clip.json", atomically: true, encoding: .utf8)
+        try "# Terms".write(toFile: folder + "/social-clip.md", atomically: true, encoding: .utf8)
+        let error = #expect(throws: TemplateCatalog.InvalidTemplate.self) { try TemplateCatalog.load(directory: folder) }
+        #expect(error?.file == "social-clip.json")
+        #expect(error?.field == "envelope.max_clip_seconds")
+
+        try "{\"id\": \"social-clip\"}".write(toFile: folder + "/social-clip.json", atomically: true, encoding: .utf8)
+        let missing = #expect(throws: TemplateCatalog.InvalidTemplate.self) { try TemplateCatalog.load(directory: folder) }
+        #expect(missing?.field == "version")
+    }
+
+    @Test("an envelope names every limit a use breaks")
+    func envelopeViolations() throws {
+        let catalog = try TemplateCatalog.load(directory: licensesFolder)
+        let social = try #require(catalog.template("social-clip"))
+        #expect(social.envelope.violations(of: ordinaryUse).isEmpty)
+        var big = ordinaryUse
+        big.expectedViews = 2_000_000
+        big.clipSeconds = 90
+        big.paidAds = true
+        big.media = .longForm
+        #expect(social.envelope.violations(of: big).map(\.limit) == ["media", "max_clip_seconds", "max_views", "paid_ads"])
+    }
+
+    @Test("a quote lists covering templates cheapest first, then the others with the limits they break")
+    func quoteOrder() throws {
+        let catalog = try TemplateCatalog.load(directory: licensesFolder)
+        let options = catalog.quote(ordinaryUse)
+        // 50,000 views: the clip 4.99, the standard 19 + 5.00, ads 149 + 25.00; the pool's
+        // 30-day term does not cover a 90-day use, so it comes last with that limit named.
+        #expect(options.map(\.template) == ["social-clip", "creator-standard", "commercial-ads", "subscription-pool"])
+        #expect(options.map(\.estimatedMicros) == [4_990_000, 24_000_000, 174_000_000, 0])
+        #expect(options.last?.violations.map(\.limit) == ["term_days"])
+        #expect(options.prefix(while: \.covers).map(\.estimatedMicros) == options.prefix(while: \.covers).map(\.estimatedMicros).sorted())
+        var ad = ordinaryUse
+        ad.paidAds = true
+        ad.media = .ad
+        let adOptions = catalog.quote(ad)
+        #expect(adOptions.first?.template == "commercial-ads")
+        #expect(adOptions.first?.covers == true)
+        #expect(adOptions.dropFirst().allSatisfy { !$0.covers && !$0.violations.isEmpty })
+    }
+
+    @Test("a price splits into the platform fee and exact shares, for any price, fee and splits")
+    func chargeSplitsExactly() throws {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let count = Int.random(in: 1...6, using: &random)
+            var remaining = Splits.wholeBasisPoints
+            var shares = [SplitShare]()
+            for index in 0..<count {
+                let points = index == count - 1 ? remaining : Int.random(in: 1...(remaining - (count - 1 - index)), using: &random)
+                remaining -= points
+                shares.append(SplitShare(partyID: PartyID.make(millisecondsSince1970: Int64(index), random: &random), basisPoints: points))
+            }
+            let splits = try Splits(validating: shares)
+            let price = Int64.random(in: 0...1_000_000_000_000, using: &random)
+            let fee = Int.random(in: 0...10_000, using: &random)
+            let charge = ChargeSplit(priceMicros: price, feeBasisPoints: fee, splits: splits)
+            #expect(charge.feeMicros + charge.shares.reduce(0) { $0 + $1.amount } == price)
+            #expect(charge.feeMicros == price * Int64(fee) / 10_000 || price > Int64.max / 10_000)
+            #expect(charge.shares.allSatisfy { $0.amount >= 0 })
+        }
+    }
+
+    @Test("license codes are short, unambiguous and survive retyping")
+    func licenseCodes() {
+        let code = LicenseCode.make(randomBytes: [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(code.count == 18)
+        #expect(code.hasPrefix("SYN-"))
+        #expect(LicenseCode.normalize(code) == code)
+        #expect(LicenseCode.normalize(code.lowercased().replacingOccurrences(of: "-", with: " ")) == code)
+        #expect(LicenseCode.normalize("SYN-1234") == nil)
+        #expect(LicenseCode.normalize("syn-oooo-iiii-llll") == "SYN-0000-1111-1111")
+    }
+
+    @Test("money prints and parses exactly, and micro-pricing floors without overflow")
+    func money() {
+        #expect(Money(micros: 12_345_678).decimal == "12.345678")
+        #expect(Money(micros: -1).decimal == "-0.000001")
+        #expect(Money(decimal: "4.99") == Money(micros: 4_990_000))
+        #expect(Money(decimal: "0.0000001") == nil)
+        #expect(Money(decimal: "abc") == nil)
+        #expect(Money.floorProduct(quantity: 1_234, priceMicros: 100_000, per: 1000) == 123_400)
+        #expect(Money.floorProduct(quantity: 1, priceMicros: 999, per: 1000) == 0)
+        #expect(Money.floorProduct(quantity: Int64.max, priceMicros: 1000, per: 1000) == Int64.max)
+    }
+}
