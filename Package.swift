@@ -65,13 +65,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources/openapi.json")]),
         .target(name: "SyncletClient", dependencies: [
-            "SyncletCore",
+            "SyncletCore", "Licensing", "SyncletCrypto",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "synclet", dependencies: [
-            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "Catalog", "CArchive", "COpenSSL",
+            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "Catalog", "CArchive", "COpenSSL", "Licensing", "SyncletCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -61,5 +61,27 @@ public enum LicensingSchema {
                 );
                 """)
         }
+
+        // Limited drops, and monthly spending caps.
+        migrator.registerMigration("licensing-2-drops-caps") { db in
+            try db.execute(sql: """
+                CREATE TABLE drop_sale (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (id LIKE 'drp\\_%' ESCAPE '\\'),
+                    asset_id TEXT NOT NULL REFERENCES asset(id),
+                    template_id TEXT NOT NULL,
+                    quantity INTEGER NOT NULL CHECK (quantity > 0),
+                    sold INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0 AND sold <= quantity),
+                    starts_at INTEGER NOT NULL,
+                    ends_at INTEGER NOT NULL CHECK (ends_at > starts_at),
+                    created_at INTEGER NOT NULL
+                );
+                ALTER TABLE license ADD COLUMN drop_id TEXT REFERENCES drop_sale(id);
+
+                CREATE TABLE spending_cap (
+                    party_id TEXT PRIMARY KEY NOT NULL REFERENCES party(id),
+                    monthly_cap_micros INTEGER NOT NULL CHECK (monthly_cap_micros >= 0)
+                );
+                """)
+        }
     }
 }

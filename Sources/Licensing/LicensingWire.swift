@@ -38,15 +38,19 @@ extension Wire {
         public var template: String
         public var use: IntendedUse
         public var channels: [ClearedChannel]?
-        public init(assetID: AssetID, template: String, use: IntendedUse, channels: [ClearedChannel]? = nil) {
+        /// Buy from a limited drop (`drp_…`).
+        public var dropID: String?
+        public init(assetID: AssetID, template: String, use: IntendedUse, channels: [ClearedChannel]? = nil, dropID: String? = nil) {
             self.assetID = assetID
             self.template = template
             self.use = use
             self.channels = channels
+            self.dropID = dropID
         }
         enum CodingKeys: String, CodingKey {
             case template, use, channels
             case assetID = "asset_id"
+            case dropID = "drop_id"
         }
     }
 

@@ -31,5 +31,9 @@ public struct Limits: Sendable, Equatable {
     /// Uncompressed ÷ compressed bytes for one pack entry: above it, a bomb.
     public var packCompressionRatioMax: Int64 = 100
 
+    /// Public verify requests per client address: a burst, refilled at a steady rate.
+    public var verifyBurstRequestCountMax: Int = 60
+    public var verifyRequestsPerMinutePerAddress: Int = 120
+
     public init() {}
 }

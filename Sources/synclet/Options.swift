@@ -27,6 +27,19 @@ struct ConnectionOptions: ParsableArguments {
         return SyncletClient(server: server, apiKey: key)
     }
 
+    /// The server from --server, SYNCLET_SERVER or the saved login; `nil` when none is set.
+    var configuredServer: String? {
+        server ?? ProcessInfo.processInfo.environment["SYNCLET_SERVER"] ?? CLIConfig.load()?.server
+    }
+
+    /// A client that sends no API key, for the public routes (verify, published keys).
+    func publicClient() throws -> SyncletClient {
+        guard let server = configuredServer else {
+            throw ValidationError("No server configured. Pass --server URL, set SYNCLET_SERVER, or run `synclet login`.")
+        }
+        return SyncletClient(server: server, apiKey: nil)
+    }
+
     /// The journal of unfinished uploads, beside the config file.
     var journal: UploadJournal { UploadJournal(path: CLIConfig.directory + "/uploads.json") }
 }
@@ -79,6 +92,11 @@ enum Output {
 
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    /// A line for the person at the terminal (standard error, so `--json` output stays clean).
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 }
 

@@ -22,8 +22,10 @@ struct LicensingFixture {
     let adminToken: String
     let asset: Wire.Asset
 
-    static func make() async throws -> LicensingFixture {
-        let server = try await RunningServer.start()
+    static func make(clock: TestClock? = nil) async throws -> LicensingFixture {
+        let server = try await RunningServer.start { settings in
+            if let clock { settings.clock = clock.clock }
+        }
         let (ada, adaClient, _) = try await server.party(.composer, "Ada")
         let (bob, _, _) = try await server.party(.composer, "Bob")
         let (lia, _, liaToken) = try await server.party(.licensee, "Lia Creator")

@@ -42,6 +42,7 @@ final class RunningServer: @unchecked Sendable {
     }
 
     static func start(storage: String? = nil, configure: (inout ServerSettings) -> Void = { _ in }) async throws -> RunningServer {
+        // (The defaults below come first; `configure` may override any of them.)
         var settings = ServerSettings()
         settings.host = "127.0.0.1"
         settings.port = 0
@@ -49,6 +50,7 @@ final class RunningServer: @unchecked Sendable {
         settings.runsBackgroundWorkers = false
         settings.licenses = TestFiles.licensesFolder
         settings.paymentWebhookSecret = "test-webhook-secret"
+        settings.limits.verifyBurstRequestCountMax = 10_000
         configure(&settings)
         var logger = Logger(label: "synclet-test")
         logger.logLevel = .warning

@@ -20,12 +20,15 @@ public struct AppServices: Sendable {
     public let templates: TemplateCatalog
     let signingKeys: SigningKeys
     let webhookSecret: [UInt8]
+    /// Money-moving writes go through group commits.
+    let groupCommitter: GroupCommitter
 
     init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8],
          templates: TemplateCatalog, signingKeys: SigningKeys, webhookSecret: [UInt8]) throws {
         self.templates = templates
         self.signingKeys = signingKeys
         self.webhookSecret = webhookSecret
+        self.groupCommitter = GroupCommitter(writer: database)
         self.settings = settings
         self.layout = layout
         self.database = database
@@ -34,6 +37,9 @@ public struct AppServices: Sendable {
         self.uploadFiles = try UploadFiles(root: layout.uploads)
         self.cursors = CursorCodec(key: cursorKey)
     }
+
+    /// The sizes of the group commits so far (tests check that batching happens).
+    public var groupCommitBatchSizes: [Int] { groupCommitter.batchSizes }
 
     /// A fresh id of any kind, time-ordered.
     func newID<Kind>(_ now: Timestamp) -> Identifier<Kind> {

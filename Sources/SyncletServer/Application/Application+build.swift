@@ -75,6 +75,7 @@ public func buildApplication(
     LicensingController(app: services).addRoutes(to: router)
     WalletsController(app: services).addRoutes(to: router)
     VerifyController(app: services).addRoutes(to: router)
+    DropsController(app: services).addRoutes(to: router)
 
     let routes = router.routes.map { route in
         let path = route.path.description.split(separator: "/").map { segment in

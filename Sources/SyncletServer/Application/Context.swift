@@ -12,9 +12,12 @@ public struct AppRequestContext: RequestContext {
     public var keyID: APIKeyID?
     /// Our request id (`X-Request-Id`), also in every log line of the request.
     public var requestID: String
+    /// The client's address, for per-address rate limits.
+    public var clientAddress: String
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
         self.requestID = "req_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         self.party = nil
         self.keyID = nil

@@ -23,7 +23,7 @@ struct LicenseDesk: Sendable {
         let now = app.settings.clock.now()
         let feeBasisPoints = feeBasisPoints
         let route = "POST /v1/licenses"
-        return try await app.database.write { db in
+        return try await app.groupCommitter.submit { db in
             if let stored = try Idempotency.replay(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256) {
                 return stored
             }
@@ -48,6 +48,20 @@ struct LicenseDesk: Sendable {
                 throw Problem(status: 402, type: "insufficient-funds", title: "Not enough credit",
                               detail: "This license costs \(Money(micros: price)) and your wallet holds \(Money(micros: balance)). Top up your wallet, then retry with the same Idempotency-Key.",
                               extensions: ["price_micros": String(price), "balance_micros": String(balance)])
+            }
+            if let cap = try SpendingCap.cap(db, party: licensee.id) {
+                let spent = try SpendingCap.spentThisMonth(db, wallet: wallet.rawValue, now: now)
+                guard spent + price <= cap else {
+                    throw Problem(status: 402, type: "spending-cap-reached", title: "The monthly spending cap is reached",
+                                  detail: "This license costs \(Money(micros: price)); \(Money(micros: spent)) of your \(Money(micros: cap)) monthly cap is spent. Ask the operator to raise the cap, or wait for next month.",
+                                  extensions: ["cap_micros": String(cap), "spent_micros": String(spent)])
+                }
+            }
+            var dropID: DropID? = nil
+            if let text = request.dropID {
+                guard let id = DropID(text) else { throw Problem.invalid("drop_id must be a drop id (drp_…).", field: "drop_id") }
+                try DropRecord.claimOne(db, id, assetID: asset.id, templateID: template.id, now: now)
+                dropID = id
             }
 
             var random = SecureRandom()
@@ -78,6 +92,9 @@ struct LicenseDesk: Sendable {
                 intendedUse: use, priceMicros: price, feeMicros: charge.feeMicros, issuedAt: now, expiresAt: expires,
                 revokedAt: nil, revokeReason: nil, keyID: signer.keyID, token: token)
             try record.insert(db)
+            if let dropID {
+                try db.execute(sql: "UPDATE license SET drop_id = ? WHERE id = ?", arguments: [dropID.rawValue, id.rawValue])
+            }
             for channel in channels {
                 try db.execute(sql: "INSERT INTO license_channel (license_id, platform, channel_id) VALUES (?, ?, ?)",
                                arguments: [id.rawValue, channel.platform, channel.channelID])

@@ -10,6 +10,13 @@ import SyncletCrypto
 /// Public verification of license codes and keys, and the published signing keys.
 struct VerifyController {
     let app: AppServices
+    let limiter: RateLimiter
+
+    init(app: AppServices) {
+        self.app = app
+        self.limiter = RateLimiter(burst: app.settings.limits.verifyBurstRequestCountMax,
+                                   perMinute: app.settings.limits.verifyRequestsPerMinutePerAddress)
+    }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/v1/verify/:code", use: verifyCode)
@@ -19,6 +26,7 @@ struct VerifyController {
     }
 
     @Sendable func verifyCode(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Verification> {
+        try limiter.take(context.clientAddress, now: app.settings.clock.now())
         let text = context.parameters.get("code") ?? ""
         guard let code = LicenseCode.normalize(text) else {
             throw Problem.badRequest("\(text) is not a license code; codes look like SYN-7K3Q-9XPD-M2TA.", field: "code")
@@ -32,6 +40,7 @@ struct VerifyController {
 
     /// Checks a key's signature offline-style (with our published keys), then its state.
     @Sendable func verifyKey(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Verification> {
+        try limiter.take(context.clientAddress, now: app.settings.clock.now())
         let body = try await request.decodeJSON(Wire.VerifyKey.self, schema: "VerifyKey", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
         let claims = try Self.verifiedClaims(body.key, keys: app.signingKeys)
         let now = app.settings.clock.now()

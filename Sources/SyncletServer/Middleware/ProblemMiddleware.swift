@@ -74,6 +74,7 @@ struct ProblemMiddleware: RouterMiddleware {
         headers[.contentType] = "application/problem+json"
         if problem.status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"synclet\"" }
         if let offset = problem.extensions["offset"] { headers[.uploadOffset] = offset }
+        if let wait = problem.extensions["retry_after"] { headers[.retryAfter] = wait }
         headers[.contentLength] = String(data.count)
         return Response(status: .init(code: problem.status), headers: headers,
                         body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -32,7 +32,7 @@ struct PreviewWorker: Service {
     static let idleRecheckSeconds: Int64 = 30
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 let signal = app.previewSignal
                 group.addTask {

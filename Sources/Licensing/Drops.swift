@@ -1,0 +1,103 @@
+import Catalog
+import GRDB
+import SyncletCore
+
+public enum DropTag: IdentifierKind { public static let prefix = "drp_" }
+public typealias DropID = Identifier<DropTag>
+
+/// A limited drop: `quantity` licenses of one template for one asset, on sale between
+/// `startsAt` and `endsAt`. `sold` only grows by a guarded increment inside the license's
+/// own transaction, so a drop is never oversold.
+public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "drop_sale"
+    public var id: DropID
+    public var assetID: AssetID
+    public var templateID: String
+    public var quantity: Int
+    public var sold: Int
+    public var startsAt: Timestamp
+    public var endsAt: Timestamp
+    public var createdAt: Timestamp
+
+    public init(id: DropID, assetID: AssetID, templateID: String, quantity: Int, sold: Int, startsAt: Timestamp,
+                endsAt: Timestamp, createdAt: Timestamp) {
+        self.id = id
+        self.assetID = assetID
+        self.templateID = templateID
+        self.quantity = quantity
+        self.sold = sold
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, quantity, sold
+        case assetID = "asset_id"
+        case templateID = "template_id"
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+        case createdAt = "created_at"
+    }
+
+    /// scheduled, open, sold_out or closed, at `now`.
+    public func state(at now: Timestamp) -> String {
+        if now < startsAt { return "scheduled" }
+        if now >= endsAt { return "closed" }
+        return sold >= quantity ? "sold_out" : "open"
+    }
+
+    /// Takes one license from the drop, or throws the problem that says why not. Must run in
+    /// the transaction that issues the license.
+    public static func claimOne(_ db: Database, _ id: DropID, assetID: AssetID, templateID: String, now: Timestamp) throws {
+        guard let drop = try DropRecord.fetchOne(db, key: id), drop.assetID == assetID, drop.templateID == templateID else {
+            throw Problem.invalid("Drop \(id) does not sell \(templateID) licenses of \(assetID).", field: "drop_id")
+        }
+        switch drop.state(at: now) {
+        case "scheduled":
+            throw Problem.conflict("drop-not-open", "Drop \(id) opens at \(drop.startsAt); try again then.")
+        case "closed":
+            throw Problem.conflict("drop-closed", "Drop \(id) closed at \(drop.endsAt).")
+        case "sold_out":
+            throw Problem.conflict("drop-sold-out", "All \(drop.quantity) licenses of drop \(id) are sold.")
+        default:
+            try db.execute(sql: "UPDATE drop_sale SET sold = sold + 1 WHERE id = ? AND sold < quantity", arguments: [id.rawValue])
+            guard db.changesCount == 1 else {
+                throw Problem.conflict("drop-sold-out", "All \(drop.quantity) licenses of drop \(id) are sold.")
+            }
+        }
+    }
+}
+
+/// Monthly spending caps per licensee.
+public enum SpendingCap {
+    /// The cap of a licensee, if the operator set one.
+    public static func cap(_ db: Database, party: PartyID) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT monthly_cap_micros FROM spending_cap WHERE party_id = ?", arguments: [party.rawValue])
+    }
+
+    public static func set(_ db: Database, party: PartyID, micros: Int64?) throws {
+        if let micros {
+            try db.execute(sql: "INSERT INTO spending_cap (party_id, monthly_cap_micros) VALUES (?, ?) ON CONFLICT(party_id) DO UPDATE SET monthly_cap_micros = excluded.monthly_cap_micros",
+                           arguments: [party.rawValue, micros])
+        } else {
+            try db.execute(sql: "DELETE FROM spending_cap WHERE party_id = ?", arguments: [party.rawValue])
+        }
+    }
+
+    /// What left the licensee's wallet this calendar month (UTC), net of what came back
+    /// through reversals.
+    public static func spentThisMonth(_ db: Database, wallet: String, now: Timestamp) throws -> Int64 {
+        let days = now.millisecondsSince1970 / 86_400_000
+        let (year, month, _) = CivilDate.fromDays(days)
+        let monthStart = CivilDate.toDays(year: year, month: month, day: 1) * 86_400_000
+        let out = try Int64.fetchOne(db, sql: """
+            SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE debit_account = ? AND created_at >= ?
+            """, arguments: [wallet, monthStart]) ?? 0
+        let back = try Int64.fetchOne(db, sql: """
+            SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer
+            WHERE credit_account = ? AND created_at >= ? AND reverses IS NOT NULL
+            """, arguments: [wallet, monthStart]) ?? 0
+        return out - back
+    }
+}

@@ -1,0 +1,201 @@
+import Archives
+import BlobStore
+import Catalog
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Licensing
+import SyncletCore
+import SyncletCrypto
+
+/// Limited drops, spending caps, and licensed downloads.
+struct DropsController {
+    let app: AppServices
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/v1/drops", use: create)
+        router.get("/v1/drops/:id", use: show)
+        router.put("/v1/wallets/:party/cap", use: setCap)
+        router.get("/v1/licenses/:id/download", use: download)
+    }
+
+    struct CreateDropBody: Codable, Sendable {
+        var assetID: AssetID
+        var template: String
+        var quantity: Int
+        var startsAt: Timestamp
+        var endsAt: Timestamp
+        enum CodingKeys: String, CodingKey {
+            case template, quantity
+            case assetID = "asset_id"
+            case startsAt = "starts_at"
+            case endsAt = "ends_at"
+        }
+    }
+
+    /// The JSON of a drop (same shape as `Wire.Drop`).
+    struct DropView: Codable, Sendable {
+        var id: String
+        var assetID: String
+        var template: String
+        var quantity: Int
+        var sold: Int
+        var remaining: Int
+        var startsAt: Timestamp
+        var endsAt: Timestamp
+        var state: String
+
+        init(_ drop: DropRecord, now: Timestamp) {
+            id = drop.id.rawValue
+            assetID = drop.assetID.rawValue
+            template = drop.templateID
+            quantity = drop.quantity
+            sold = drop.sold
+            remaining = drop.quantity - drop.sold
+            startsAt = drop.startsAt
+            endsAt = drop.endsAt
+            state = drop.state(at: now)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, template, quantity, sold, remaining, state
+            case assetID = "asset_id"
+            case startsAt = "starts_at"
+            case endsAt = "ends_at"
+        }
+    }
+
+    static let dropQuantityMax = 1_000_000
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<DropView> {
+        _ = try context.requireAdmin()
+        let body = try await request.decodeJSON(CreateDropBody.self, schema: "CreateDrop", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
+        guard (1...Self.dropQuantityMax).contains(body.quantity) else {
+            throw Problem.invalid("quantity must be from 1 to \(Self.dropQuantityMax).", field: "quantity")
+        }
+        guard body.endsAt > body.startsAt else { throw Problem.invalid("ends_at must be after starts_at.", field: "ends_at") }
+        guard app.templates.template(body.template) != nil else {
+            throw Problem.invalid("There is no license template \(body.template).", field: "template")
+        }
+        guard let asset = try await app.catalog.asset(body.assetID), asset.status == .published else {
+            throw Problem.invalid("Asset \(body.assetID) is not published.", field: "asset_id")
+        }
+        let now = app.settings.clock.now()
+        let drop = DropRecord(id: app.newID(now), assetID: asset.id, templateID: body.template, quantity: body.quantity,
+                              sold: 0, startsAt: body.startsAt, endsAt: body.endsAt, createdAt: now)
+        try await app.database.write { db in try drop.insert(db) }
+        return JSONResponse(status: .created, DropView(drop, now: now))
+    }
+
+    /// Anyone with a key can see a drop and how many licenses remain.
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<DropView> {
+        _ = try context.requireParty()
+        let text = context.parameters.get("id") ?? ""
+        guard let id = DropID(text), let drop = try await app.database.read({ db in try DropRecord.fetchOne(db, key: id) }) else {
+            throw Problem.notFound("Drop \(text)")
+        }
+        return JSONResponse(DropView(drop, now: app.settings.clock.now()))
+    }
+
+    struct CapBody: Codable, Sendable {
+        var monthlyCapMicros: Int64?
+        enum CodingKeys: String, CodingKey { case monthlyCapMicros = "monthly_cap_micros" }
+    }
+
+    /// The operator sets (or with null removes) a licensee's monthly spending cap.
+    @Sendable func setCap(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CapBody> {
+        _ = try context.requireAdmin()
+        let text = context.parameters.get("party") ?? ""
+        guard let id = PartyID(text), let party = try await app.catalog.party(id), party.kind == .licensee else {
+            throw Problem.notFound("Licensee \(text)")
+        }
+        let body = try await request.decodeJSON(CapBody.self, schema: "SpendingCap", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
+        if let micros = body.monthlyCapMicros, micros < 0 {
+            throw Problem.invalid("monthly_cap_micros must not be negative.", field: "monthly_cap_micros")
+        }
+        try await app.database.write { db in try SpendingCap.set(db, party: party.id, micros: body.monthlyCapMicros) }
+        return JSONResponse(body)
+    }
+
+    /// The licensed files as a zip streamed as it is built: the audio (and the stems when
+    /// the template includes them), LICENSE.md and license.json. Only while the license
+    /// is valid, and only for its licensee.
+    @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let party = try context.requireParty(.licensee)
+        let text = context.parameters.get("id") ?? ""
+        let now = app.settings.clock.now()
+        guard let id = LicenseID(text), let (record, channels) = try await app.database.read({ db -> (LicenseRecord, [ClearedChannel])? in
+            guard let record = try LicenseRecord.fetchOne(db, key: id), record.licenseeID == party.id || party.kind == .admin else { return nil }
+            return (record, try LicenseRecord.channels(db, of: id))
+        }) else { throw Problem.notFound("License \(text)") }
+        guard record.state(at: now) == "valid" else {
+            throw Problem(status: 403, type: "license-not-valid", title: "This license does not allow downloads now",
+                          detail: "License \(record.code) is \(record.state(at: now)); downloads need a valid license. Buy a new one to download again.")
+        }
+        guard let asset = try await app.catalog.asset(record.assetID) else { throw Problem.notFound("Asset \(record.assetID)") }
+        let folder = AssetFilesController.safeName(asset.title)
+        var items = [BundleItem]()
+        if let sha = asset.blobSHA256, let container = asset.container {
+            items.append(BundleItem(name: "\(folder)/\(folder).\(container)", path: app.blobs.path(of: sha)))
+        }
+        if record.envelope.stemsIncluded, asset.kind == .track {
+            for stem in try await app.catalog.stems(of: asset.id) where stem.status != .withdrawn {
+                if let sha = stem.blobSHA256, let container = stem.container {
+                    items.append(BundleItem(name: "\(folder)/stems/\(AssetFilesController.safeName(stem.title)).\(container)",
+                                            path: app.blobs.path(of: sha)))
+                }
+            }
+        }
+        let license = Wire.License(record, channels: channels, now: now)
+        let terms = app.templates.template(record.templateID)?.terms ?? ""
+        let markdown = LicenseDocument.markdown(license: license, assetTitle: asset.title, terms: terms,
+                                                currentTermsMatch: app.templates.template(record.templateID)?.termsSHA256 == record.termsSHA256)
+        let licenseMD = try await app.blobs.store(bytes: Array(markdown.utf8))
+        let licenseJSON = try await app.blobs.store(bytes: Array(try LicenseDesk.encoder.encode(license)))
+        items.append(BundleItem(name: "\(folder)/LICENSE.md", path: app.blobs.path(of: licenseMD.sha256)))
+        items.append(BundleItem(name: "\(folder)/license.json", path: app.blobs.path(of: licenseJSON.sha256)))
+        var headers = HTTPFields()
+        headers[.contentType] = "application/zip"
+        headers[.contentDisposition] = "attachment; filename=\"\(folder)-\(record.code).zip\""
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: BundleWriter.zipStream(items)))
+    }
+}
+
+/// The LICENSE.md that travels with licensed files.
+enum LicenseDocument {
+    static func markdown(license: Wire.License, assetTitle: String, terms: String, currentTermsMatch: Bool) -> String {
+        let channels = license.channels.isEmpty ? "none named" : license.channels.map { "\($0.platform): \($0.channelID)" }.joined(separator: ", ")
+        let expires = license.expiresAt.map(\.rfc3339) ?? "never"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let envelope = (try? encoder.encode(license.envelope)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return """
+            # License \(license.code) — \(assetTitle)
+
+            - License code: **\(license.code)** (paste it in your video description; anyone can check it at /v1/verify/\(license.code))
+            - Template: \(license.template) version \(license.templateVersion), terms SHA-256 \(license.termsSHA256)
+            - Issued: \(license.issuedAt.rfc3339); expires: \(expires)
+            - Cleared channels: \(channels)
+
+            ## License key
+
+            This PASETO v4.public token is signed by Synclet; any PASETO library verifies it with the
+            public keys published at /.well-known/synclet/keys.
+
+            ```
+            \(license.key)
+            ```
+
+            ## Usage envelope
+
+            ```json
+            \(envelope)
+            ```
+
+            ## Terms\(currentTermsMatch ? "" : " (the template has changed since; these are the current terms, and your license keeps the terms whose hash is above)")
+
+            \(terms)
+            """
+    }
+}
