@@ -2,13 +2,13 @@
 #   make serve   set up this machine, build, and run the server on ./Storage
 #   make test    set up this machine, build, and run every test (plus benchmark smoke runs)
 
-APT_PACKAGES := libsqlite3-dev libssl-dev libarchive-dev libsndfile1-dev libsodium-dev pkg-config sqlite3
+APT_PACKAGES := libsqlite3-dev libssl-dev libarchive-dev libsndfile1-dev libsodium-dev pkg-config sqlite3 wrk curl openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STORAGE ?= Storage
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-smoke clean
+.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-smoke clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -40,6 +40,7 @@ bench-smoke:
 	SYNCLET_BIN=.build/debug/synclet BENCH_UPLOAD_MIB=16 Benchmarks/upload.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_PACK_MIB=16 Benchmarks/pack.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_SEARCH_ASSETS=20000 BENCH_ITERATIONS=20 Benchmarks/search.sh
+	SYNCLET_BIN=.build/debug/synclet BENCH_SECONDS=2 Benchmarks/licensing.sh
 
 ## The full upload benchmark (1 GiB, release build). Not part of `make test`.
 bench-upload: release
@@ -52,6 +53,10 @@ bench-search: release
 ## A 1 GiB stem pack: time and server memory. Not part of `make test`.
 bench-pack: release
 	Benchmarks/pack.sh
+
+## Licenses issued per second (32 clients) and key verifications per second, against openssl speed. Not part of `make test`.
+bench-licensing: release
+	Benchmarks/licensing.sh
 
 clean:
 	rm -rf .build

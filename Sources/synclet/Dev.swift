@@ -2,13 +2,14 @@ import ArgumentParser
 import Catalog
 import Foundation
 import SyncletCore
+import SyncletCrypto
 import SyncletServer
 
 /// `synclet dev …`: tools for benchmarks and debugging, not for daily use.
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Developer tools: the SQL behind a search, and signed cursors for a storage folder.",
-        subcommands: [SearchSQL.self, MintCursor.self])
+        subcommands: [SearchSQL.self, MintCursor.self, BenchKeys.self])
 
     struct SearchSQL: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -48,5 +49,36 @@ struct Dev: AsyncParsableCommand {
         @Argument(help: "Position, e.g. newest|ast_…|") var position: String
 
         func run() throws { print(try mintSearchCursor(storage: storage, encodedPosition: position)) }
+    }
+}
+
+extension Dev {
+    /// `synclet dev bench-keys`: license-key signing and verification speed in this process,
+    /// single-threaded, the same shape as `openssl speed ed25519`.
+    struct BenchKeys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-keys",
+            abstract: "Time PASETO v4.public signing and verification of a license-sized key in-process.")
+        @Option(help: "Seconds per measurement.") var seconds: Double = 3
+
+        func run() throws {
+            let key = Ed25519PrivateKey.generate()
+            let claims = Array(String(repeating: "x", count: 600).utf8)  // about the size of real license claims
+            let footer = Array(#"{"kid":"k4.pid.example"}"#.utf8)
+            let token = PASETO.sign(message: claims, footer: footer, key: key)
+            func rate(_ body: () throws -> Void) rethrows -> Double {
+                let start = ContinuousClock.now
+                var count = 0
+                while ContinuousClock.now - start < .milliseconds(Int64(seconds * 1000)) {
+                    for _ in 0..<100 { try body() }
+                    count += 100
+                }
+                let elapsed = ContinuousClock.now - start
+                return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            }
+            let signs = rate { _ = PASETO.sign(message: claims, footer: footer, key: key) }
+            let verifies = try rate { _ = try PASETO.verify(token, key: key.publicKey) }
+            print(String(format: "sign %.0f/s verify %.0f/s", signs, verifies))
+        }
     }
 }

@@ -106,7 +106,7 @@ struct Licenses: AsyncParsableCommand {
                 first result and never charges twice.
 
                 Example:
-                  synclet licenses buy ast_… --template short-form --platform youtube --media short_form \\
+                  synclet licenses buy ast_… --template social-clip --platform youtube --media short_form \\
                     --clip-seconds 30 --views 50000 --term-days 365 --territory US --channel youtube:UC123
                 """)
 

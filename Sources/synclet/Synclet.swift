@@ -17,6 +17,6 @@ struct Synclet: AsyncParsableCommand {
             Operator (admin key):      synclet admin create-party --kind composer --name "Ada"
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Login.self, Upload.self, UploadPack.self, Search.self, Assets.self, Admin.self, Doctor.self, Tone.self, Dev.self]
+        subcommands: [Serve.self, Login.self, Upload.self, UploadPack.self, Search.self, Assets.self, Quote.self, Licenses.self, Verify.self, Wallet.self, Admin.self, Doctor.self, Tone.self, Dev.self]
     )
 }

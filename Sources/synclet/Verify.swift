@@ -87,6 +87,7 @@ struct Verify: AsyncParsableCommand {
                 report = KeyReport(genuine: true, keyID: kid, claims: claims, expired: expires.map { $0 <= now } ?? false)
             } catch let refusal as NotGenuine {
                 report = KeyReport(genuine: false, reason: refusal.reason)
+                report.undecided = refusal.undecided ? true : nil
             }
             if report.genuine, online, let client {
                 report.server = try await client.verify(key: token)
@@ -100,6 +101,8 @@ struct Verify: AsyncParsableCommand {
 /// Why a key is not genuine (or cannot be checked), in words for the person holding it.
 struct NotGenuine: Error {
     let reason: String
+    /// The key could not be checked at all (no key to check it with): not a verdict on it.
+    var undecided = false
 }
 
 /// The offline steps, each pure: read the key id, then check the signature and read the claims.
@@ -182,7 +185,8 @@ struct KeyCache: Codable {
         let cached = load().flatMap { cache -> KeyCache? in client == nil || cache.server == client?.server ? cache : nil }
         if !refresh, let key = cached?.publicKey(kid: kid) { return key }
         guard let client else {
-            throw NotGenuine(reason: "Cannot check: no cached public key has id \(kid), and no server is configured to fetch it from. Pass --server URL (or run `synclet login`) and try again.")
+            throw NotGenuine(reason: "No cached public key has id \(kid), and no server is configured to fetch it from. Pass --server URL (or run `synclet login`) and try again.",
+                             undecided: true)
         }
         let published = try await client.publicKeys()
         let fresh = KeyCache(server: client.server, fetchedAt: now, keys: published.keys)
@@ -202,6 +206,8 @@ struct KeyReport: Encodable {
     var keyID: String?
     var claims: LicenseClaims?
     var expired: Bool?
+    /// Set when the key could not be checked (no public key to check it with).
+    var undecided: Bool?
     /// The server's answer, with `--online`.
     var server: Wire.Verification?
 
@@ -217,7 +223,7 @@ struct KeyReport: Encodable {
     var inForce: Bool { genuine && expired != true && (server.map { $0.status == "valid" } ?? true) }
 
     enum CodingKeys: String, CodingKey {
-        case genuine, reason, claims, expired, server
+        case genuine, undecided, reason, claims, expired, server
         case keyID = "key_id"
         case inForce = "in_force"
     }
@@ -225,6 +231,7 @@ struct KeyReport: Encodable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(genuine, forKey: .genuine)
+        try container.encodeIfPresent(undecided, forKey: .undecided)
         try container.encodeIfPresent(reason, forKey: .reason)
         try container.encodeIfPresent(keyID, forKey: .keyID)
         try container.encodeIfPresent(claims, forKey: .claims)
@@ -237,7 +244,7 @@ struct KeyReport: Encodable {
 enum VerifyText {
     static func printKeyReport(_ report: KeyReport) {
         guard report.genuine, let claims = report.claims else {
-            print("NOT genuine: \(report.reason ?? "the key could not be checked.")")
+            print("\(report.undecided == true ? "CANNOT CHECK" : "NOT genuine"): \(report.reason ?? "the key could not be checked.")")
             return
         }
         let row = LicenseText.row
