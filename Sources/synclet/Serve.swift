@@ -32,6 +32,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (SYNCLET_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(help: "Folder of license templates (SYNCLET_LICENSES). Default: Licenses")
+    var licenses: String?
+
+    @Option(name: .customLong("platform-fee-bps"), help: "The platform's cut of each charge in basis points (SYNCLET_PLATFORM_FEE_BPS). Default: 2000")
+    var platformFeeBasisPoints: Int?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var settings = ServerSettings()
@@ -49,6 +55,12 @@ struct Serve: AsyncParsableCommand {
             guard seconds > 0 else { throw ValidationError("--upload-idle-seconds must be positive.") }
             settings.limits.uploadIdleSecondsMax = seconds
         }
+        settings.licenses = licenses ?? environment["SYNCLET_LICENSES"] ?? settings.licenses
+        if let fee = platformFeeBasisPoints ?? environment["SYNCLET_PLATFORM_FEE_BPS"].flatMap(Int.init) {
+            guard (0...10_000).contains(fee) else { throw ValidationError("--platform-fee-bps must be from 0 to 10000.") }
+            settings.platformFeeBasisPoints = fee
+        }
+        settings.paymentWebhookSecret = environment["SYNCLET_PAYMENT_WEBHOOK_SECRET"]
         var logger = Logger(label: "synclet")
         let level = logLevel ?? environment["SYNCLET_LOG_LEVEL"] ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else {
