@@ -49,6 +49,7 @@ local errors = 0
 response = function(status, headers, body) if status ~= 201 then errors = errors + 1 end end
 done = function(summary, latency, requests) end
 LUA
+[ -n "${BENCH_PERF:-}" ] && (perf record -F 999 -g -p $SERVER_PID -o /tmp/lic.perf -- sleep 5 >/dev/null 2>&1 &)
 wrk -t 2 -c 32 -d "${SECONDS_RUN}s" --latency -s "$WORK/issue.lua" "$SYNCLET_SERVER/v1/licenses" >"$WORK/wrk.txt"
 ISSUED=$(sqlite3 "$WORK/Storage/synclet.sqlite" "SELECT count(*) FROM license")
 OPENSSL=$(openssl speed -seconds "$((SECONDS_RUN > 3 ? 3 : SECONDS_RUN))" ed25519 2>/dev/null | awk '/Ed25519\)/ {print $(NF-1), $NF}' | tail -1)

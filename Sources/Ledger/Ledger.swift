@@ -79,8 +79,9 @@ public enum Ledger {
     /// The account of `party` (or of the platform, for `nil`) for `purpose`, created on first use.
     public static func account(_ db: Database, party: PartyID?, purpose: AccountPurpose, now: Timestamp) throws -> LedgerAccountID {
         let owner = party?.rawValue ?? "platform"
-        if let existing = try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = ?",
-                                              arguments: [owner, purpose.rawValue]) {
+        // Cached statements: these run several times in every purchase.
+        let lookup = try db.cachedStatement(sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = ?")
+        if let existing = try String.fetchOne(lookup, arguments: [owner, purpose.rawValue]) {
             return LedgerAccountID(existing)!
         }
         var random = SystemRandomNumberGenerator()
@@ -132,11 +133,12 @@ public enum Ledger {
         guard amount > 0 else { return nil }
         var random = SystemRandomNumberGenerator()
         let id = TransferID.make(millisecondsSince1970: now.millisecondsSince1970, random: &random)
-        try db.execute(sql: """
+        let insert = try db.cachedStatement(sql: """
             INSERT INTO ledger_transfer (id, debit_account, credit_account, amount_micros, reason, cause_type, cause_id, reverses, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id.rawValue, debit.rawValue, credit.rawValue, amount, reason, cause.type, cause.id,
-                             reverses?.rawValue, now.millisecondsSince1970])
+            """)
+        try insert.execute(arguments: [id.rawValue, debit.rawValue, credit.rawValue, amount, reason, cause.type, cause.id,
+                                       reverses?.rawValue, now.millisecondsSince1970])
         return id
     }
 
@@ -158,7 +160,8 @@ public enum Ledger {
     }
 
     public static func balance(_ db: Database, _ account: LedgerAccountID) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT balance_micros FROM ledger_balance WHERE account_id = ?", arguments: [account.rawValue]) ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance_micros FROM ledger_balance WHERE account_id = ?"),
+                           arguments: [account.rawValue]) ?? 0
     }
 
     /// The balance of a party's (or the platform's) account; zero when it has none yet.

@@ -153,8 +153,8 @@ public enum Idempotency {
 
     /// The stored answer for (party, key), or nil; 422 when the key was used for another request.
     public static func replay(_ db: Database, party: PartyID, key: String, route: String, requestSHA256: String) throws -> Stored? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT route, request_sha256, status, response FROM idempotency WHERE party_id = ? AND key = ?",
-                                         arguments: [party.rawValue, key]) else { return nil }
+        let select = try db.cachedStatement(sql: "SELECT route, request_sha256, status, response FROM idempotency WHERE party_id = ? AND key = ?")
+        guard let row = try Row.fetchOne(select, arguments: [party.rawValue, key]) else { return nil }
         guard row["route"] as String == route, row["request_sha256"] as String == requestSHA256 else {
             throw Problem.invalid("This Idempotency-Key was already used for a different request. Use a new key for a new request.",
                                   field: "Idempotency-Key")
@@ -164,9 +164,9 @@ public enum Idempotency {
 
     public static func record(_ db: Database, party: PartyID, key: String, route: String, requestSHA256: String,
                               stored: Stored, now: Timestamp) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO idempotency (party_id, key, route, request_sha256, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [party.rawValue, key, route, requestSHA256, stored.status, stored.body, now.millisecondsSince1970])
+            """).execute(arguments: [party.rawValue, key, route, requestSHA256, stored.status, stored.body, now.millisecondsSince1970])
     }
 }
 
@@ -179,6 +179,6 @@ extension LicenseRecord {
     }
 
     public static func find(_ db: Database, code: String) throws -> LicenseRecord? {
-        try LicenseRecord.fetchOne(db, sql: "SELECT * FROM license WHERE code = ?", arguments: [code])
+        try LicenseRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM license WHERE code = ?"), arguments: [code])
     }
 }
