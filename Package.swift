@@ -51,11 +51,16 @@ let package = Package(
         ]),
         // Templates, quotes, licenses, keys.
         .target(name: "Licensing", dependencies: [
-            "SyncletCore", "SyncletCrypto", "Catalog",
+            "SyncletCore", "SyncletCrypto", "Catalog", "Ledger",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Usage events in, priced and booked, statement lines out.
+        .target(name: "Usage", dependencies: [
+            "SyncletCore", "Catalog", "Ledger", "Licensing",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "SyncletServer", dependencies: [
-            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog", "Archives", "Ledger", "Licensing",
+            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog", "Archives", "Ledger", "Licensing", "Usage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -84,12 +89,13 @@ let package = Package(
         .testTarget(name: "ArchivesTests", dependencies: ["Archives", "CArchive", "SyncletCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SyncletCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LicensingTests", dependencies: ["Licensing", "SyncletCore"]),
+        .testTarget(name: "UsageTests", dependencies: ["Usage", "SyncletCore"]),
         .testTarget(name: "CatalogTests", dependencies: [
             "Catalog", "SyncletCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "SyncletServer", "SyncletClient", "SyncletCore", "SyncletCrypto", "Audio", "CSndFile", "Archives", "CArchive",
+            "SyncletServer", "SyncletClient", "SyncletCore", "SyncletCrypto", "Audio", "CSndFile", "Archives", "CArchive", "Usage",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -35,5 +35,12 @@ public struct Limits: Sendable, Equatable {
     public var verifyBurstRequestCountMax: Int = 60
     public var verifyRequestsPerMinutePerAddress: Int = 120
 
+    /// Events in one usage batch.
+    public var usageBatchEventCountMax: Int = 10_000
+    /// Bytes of one usage batch (JSON array or NDJSON).
+    public var usageBatchByteCountMax: Int = 8 * 1024 * 1024
+    /// How far in the future an event may be dated.
+    public var usageFutureToleranceSeconds: Int64 = 300
+
     public init() {}
 }

@@ -76,6 +76,7 @@ public func buildApplication(
     WalletsController(app: services).addRoutes(to: router)
     VerifyController(app: services).addRoutes(to: router)
     DropsController(app: services).addRoutes(to: router)
+    UsageController(app: services).addRoutes(to: router)
 
     let routes = router.routes.map { route in
         let path = route.path.description.split(separator: "/").map { segment in

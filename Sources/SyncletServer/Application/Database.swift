@@ -1,6 +1,7 @@
 import Catalog
 import Ledger
 import Licensing
+import Usage
 import GRDB
 import SyncletCore
 
@@ -13,6 +14,7 @@ public enum SyncletDatabase {
         CatalogSchema.register(in: &migrator)
         Ledger.register(in: &migrator)
         LicensingSchema.register(in: &migrator)
+        UsageSchema.register(in: &migrator)
         return migrator
     }
 

@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import Ledger
+import Licensing
+import SyncletClient
+import SyncletCore
+import SyncletServer
+import Usage
+import Testing
+
+@Suite("Usage comes in batches, is priced to the micro-unit and lands in statements at once")
+struct UsageIngestTests {
+    /// Buys a creator-standard license (0.10 per 1,000 views, up to 1,000,000 views).
+    static func license(_ f: LicensingFixture, key: String = "u-1") async throws -> Wire.License {
+        _ = try await f.grant(100_000_000)
+        let use = LicensingFixture.use.replacingOccurrences(of: "\"tiktok\"", with: "\"youtube\"")
+        let reply = try await f.buy(template: "creator-standard", key: key, use: use)
+        return try JSONDecoder().decode(Wire.License.self, from: Data(reply.body))
+    }
+
+    static func event(_ id: String, license: String, kind: String = "view", quantity: Int64, platform: String = "youtube",
+                      at: String = Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)).rfc3339,
+                      reverses: String? = nil) -> String {
+        var text = #"{"event_id":"\#(id)","license":"\#(license)","kind":"\#(kind)","quantity":\#(quantity),"platform":"\#(platform)","channel_id":"UC1","video_id":"v1","country":"DE","occurred_at":"\#(at)""#
+        if let reverses { text += #","reverses":"\#(reverses)""# }
+        return text + "}"
+    }
+
+    static func send(_ f: LicensingFixture, _ events: [String], ndjson: Bool = false, token: String? = nil) async throws -> RawHTTP.Reply {
+        let body = ndjson ? events.joined(separator: "\n") + "\n" : "[" + events.joined(separator: ",") + "]"
+        return try await f.raw.send(.POST, "/v1/usage", token: token ?? f.liaToken,
+                                    headers: ["Content-Type": ndjson ? "application/x-ndjson" : "application/json"], body: Array(body.utf8))
+    }
+
+    @Test("each event gets its own result; duplicates, flags and rejections change nothing else; charges are exact")
+    func perEventResults() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let afterPurchase = try await f.balances()
+        let batch = try await Self.send(f, [
+            Self.event("e1", license: license.id.rawValue, quantity: 1_234),
+            Self.event("e2", license: license.code, quantity: 766),
+            Self.event("e3", license: "lic_00000000000000000000000000", quantity: 5),
+            Self.event("e4", license: license.key, quantity: 1_000_000),  // over max_views: flagged
+            Self.event("e5", license: license.id.rawValue, quantity: 10, at: "2099-01-01T00:00:00Z"),
+        ])
+        #expect(batch.status == 200, "\(batch.text)")
+        let results = try #require(batch.json["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["accepted", "accepted", "rejected", "flagged", "rejected"])
+        #expect(results[3]["limit"] as? String == "max_views")
+        #expect(results[3]["suggested_template"] as? String == "commercial-ads")
+        // 2,000 views at 0.10 per 1,000 = 0.2 = 200,000 µ; 1,234 views charged 123,400 then 766 more 76,600.
+        #expect(results[0]["charged_micros"] as? Int == 123_400)
+        #expect(results[1]["charged_micros"] as? Int == 76_600)
+        let b = try await f.balances()
+        #expect(b.wallet == afterPurchase.wallet - 200_000)
+        #expect(b.sum == 0 && b.mismatched == 0)
+
+        // Replaying the batch changes nothing.
+        let replay = try await Self.send(f, [Self.event("e1", license: license.id.rawValue, quantity: 1_234)])
+        #expect((replay.json["results"] as? [[String: Any]])?.first?["status"] as? String == "duplicate")
+        #expect(try await f.balances().wallet == b.wallet)
+
+        // The statement is current now: Ada 60 %, Bob 40 % of 200,000 µ less the 20 % fee.
+        let statement = try await f.raw.send(.GET, "/v1/statements?period=\(Period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))))",
+                                             token: try await adaToken(f))
+        #expect(statement.status == 200)
+        let lines = try #require(statement.json["lines"] as? [[String: Any]])
+        #expect(lines.count == 1)
+        #expect(lines.first?["quantity"] as? Int == 2_000)
+        #expect(lines.first?["gross_micros"] as? Int == 200_000)
+        #expect(lines.first?["share_micros"] as? Int == 96_000)
+        #expect(statement.json["usage_micros"] as? Int == 96_000)
+    }
+
+    @Test("NDJSON rejects a malformed line by its number and books the rest")
+    func ndjsonLines() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let reply = try await Self.send(f, [
+            Self.event("n1", license: license.id.rawValue, quantity: 100),
+            #"{"event_id": "n2", "license": "#,
+            Self.event("n3", license: license.id.rawValue, quantity: 0),
+            Self.event("n4", license: license.id.rawValue, quantity: 100),
+        ], ndjson: true)
+        let results = try #require(reply.json["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["accepted", "rejected", "rejected", "accepted"])
+        #expect(results[1]["line"] as? Int == 2)
+        #expect(results[2]["line"] as? Int == 3)
+    }
+
+    @Test("a reversal books the exact opposite, once; reversing an unknown event is rejected")
+    func reversals() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let before = try await f.balances()
+        _ = try await Self.send(f, [Self.event("r1", license: license.id.rawValue, quantity: 5_000)])
+        let reply = try await Self.send(f, [
+            Self.event("r2", license: license.id.rawValue, quantity: 5_000, reverses: "r1"),
+            Self.event("r3", license: license.id.rawValue, quantity: 5_000, reverses: "r1"),
+            Self.event("r4", license: license.id.rawValue, quantity: 1, reverses: "nope"),
+        ])
+        #expect((reply.json["results"] as? [[String: Any]])?.map { $0["status"] as? String } == ["accepted", "rejected", "rejected"])
+        let after = try await f.balances()
+        #expect(after.wallet == before.wallet && after.ada == before.ada && after.bob == before.bob && after.revenue == before.revenue)
+        #expect(after.sum == 0 && after.mismatched == 0)
+    }
+
+    @Test("another licensee's license is unknown to you; reporters report only for their platforms")
+    func ownership() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let (_, _, otherToken) = try await f.server.party(.licensee, "Other")
+        let other = try await Self.send(f, [Self.event("o1", license: license.id.rawValue, quantity: 10)], token: otherToken)
+        #expect((other.json["results"] as? [[String: Any]])?.first?["status"] as? String == "rejected")
+        let (reporter, _, reporterToken) = try await f.server.party(.reporter, "Tube")
+        let before = try await Self.send(f, [Self.event("p1", license: license.id.rawValue, quantity: 10)], token: reporterToken)
+        #expect((before.json["results"] as? [[String: Any]])?.first?["status"] as? String == "rejected")
+        let set = try await f.raw.send(.PUT, "/v1/reporters/\(reporter.id)/platforms", token: f.adminToken,
+                                       headers: ["Content-Type": "application/json"], body: Array(#"{"platforms":["YouTube"]}"#.utf8))
+        #expect(set.status == 200)
+        let allowed = try await Self.send(f, [Self.event("p2", license: license.id.rawValue, quantity: 10)], token: reporterToken)
+        #expect((allowed.json["results"] as? [[String: Any]])?.first?["status"] as? String == "accepted")
+        expectProblem(try await Self.send(f, [Self.event("c1", license: license.id.rawValue, quantity: 1)], token: try await adaToken(f)), 403)
+    }
+
+    @Test("a batch over the limit is refused whole with 413")
+    func oversizeBatch() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let events = (0..<10_001).map { Self.event("b\($0)", license: license.id.rawValue, quantity: 1) }
+        expectProblem(try await Self.send(f, events), 413, "too-large")
+        let count = try await f.server.services.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_event") }
+        #expect(count == 0)
+    }
+
+    @Test("the totals do not depend on how events are batched")
+    func batchingIndependence() async throws {
+        var totals = [Int64]()
+        for shape in [[300], [1, 1, 1, 297], [100, 100, 100], [7, 50, 243]] {
+            let f = try await LicensingFixture.make()
+            let license = try await Self.license(f)
+            var index = 0
+            for size in shape {
+                let events = (0..<size).map { offset in
+                    Self.event("x\(index + offset)", license: license.id.rawValue, quantity: Int64(137 + (index + offset) % 11))
+                }
+                index += size
+                #expect(try await Self.send(f, events).status == 200)
+            }
+            let b = try await f.balances()
+            #expect(b.sum == 0 && b.mismatched == 0)
+            totals.append(b.ada * 1_000_000_000 + b.bob)
+            await f.server.stop()
+        }
+        #expect(Set(totals).count == 1)
+    }
+
+    func adaToken(_ f: LicensingFixture) async throws -> String {
+        try await f.server.admin.issueKey(party: f.ada.id, label: "statements").token
+    }
+}
