@@ -161,6 +161,46 @@ struct UsageIngestTests {
         #expect(Set(totals).count == 1)
     }
 
+    @Test("statements export as CSV that parses back to the same totals, as DSR-like TSV and HTML; lines trace to their events")
+    func exportsAndTraceability() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        _ = try await Self.send(f, (0..<25).map { Self.event("t\($0)", license: license.id.rawValue, quantity: Int64(400 + $0)) })
+        let token = try await adaToken(f)
+        let period = Period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))).description
+        let json = try await f.raw.send(.GET, "/v1/statements?period=\(period)", token: token)
+        let lines = try #require(json.json["lines"] as? [[String: Any]])
+        let shareTotal = lines.compactMap { $0["share_micros"] as? Int }.reduce(0, +)
+        let csv = try await f.raw.send(.GET, "/v1/statements?period=\(period)&format=csv", token: token)
+        #expect(csv.header("content-type")?.hasPrefix("text/csv") == true)
+        let rows = csv.text.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.first?.contains("share_micros") == true)
+        let column = try #require(rows.first?.firstIndex(of: "share_micros"))
+        #expect(rows.dropFirst().compactMap { Int($0[column]) }.reduce(0, +) == shareTotal)
+        let tsv = try await f.raw.send(.GET, "/v1/statements?period=\(period)&format=tsv", token: token)
+        #expect(tsv.text.hasPrefix("HEAD\t"))
+        #expect(tsv.text.contains("\nFOOT\t"))
+        let html = try await f.raw.send(.GET, "/v1/statements?period=\(period)&format=html", token: token)
+        #expect(html.text.contains("<table>"))
+        expectProblem(try await f.raw.send(.GET, "/v1/statements?period=\(period)&format=pdf", token: token), 400)
+        expectProblem(try await f.raw.send(.GET, "/v1/statements?period=2026-13", token: token), 400)
+        expectProblem(try await f.raw.send(.GET, "/v1/statements?period=\(period)&party=\(f.bob.id)", token: token), 404)
+
+        var traced = [String]()
+        var cursor: String? = nil
+        repeat {
+            let path = "/v1/statements/lines/1/events?period=\(period)&limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
+            let page = try await f.raw.send(.GET, path, token: token)
+            let items = try #require(page.json["items"] as? [[String: Any]])
+            #expect(items.allSatisfy { $0["license_id"] as? String == license.id.rawValue && ($0["terms_sha256"] as? String)?.count == 64 })
+            traced += items.compactMap { $0["event_id"] as? String }
+            cursor = page.json["next_cursor"] as? String
+        } while cursor != nil
+        #expect(Set(traced) == Set((0..<25).map { "t\($0)" }))
+        expectProblem(try await f.raw.send(.GET, "/v1/statements/lines/9/events?period=\(period)", token: token), 404)
+    }
+
     func adaToken(_ f: LicensingFixture) async throws -> String {
         try await f.server.admin.issueKey(party: f.ada.id, label: "statements").token
     }

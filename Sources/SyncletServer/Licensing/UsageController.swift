@@ -15,6 +15,7 @@ struct UsageController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/v1/usage", use: ingest)
         router.get("/v1/statements", use: statement)
+        router.get("/v1/statements/lines/:n/events", use: lineEvents)
         router.put("/v1/reporters/:id/platforms", use: setPlatforms)
     }
 
@@ -91,62 +92,41 @@ struct UsageController {
         init(_ text: String) { self.text = text }
     }
 
-    struct Line: Codable, Sendable {
-        var assetID: String
-        var template: String
-        var platform: String
-        var kind: String
-        var quantity: Int64
-        var grossMicros: Int64
-        var feeMicros: Int64
-        var shareMicros: Int64
-        enum CodingKeys: String, CodingKey {
-            case template, platform, kind, quantity
-            case assetID = "asset_id"
-            case grossMicros = "gross_micros"
-            case feeMicros = "fee_micros"
-            case shareMicros = "share_micros"
-        }
-    }
-
-    struct Statement: Codable, Sendable {
-        var partyID: String
-        var period: String
-        var currency: String
-        var openingBalanceMicros: Int64
-        var lines: [Line]
-        var usageMicros: Int64
-        var licenseSalesMicros: Int64
-        var closingBalanceMicros: Int64
-        enum CodingKeys: String, CodingKey {
-            case period, currency, lines
-            case partyID = "party_id"
-            case openingBalanceMicros = "opening_balance_micros"
-            case usageMicros = "usage_micros"
-            case licenseSalesMicros = "license_sales_micros"
-            case closingBalanceMicros = "closing_balance_micros"
-        }
-    }
-
     /// A composer's statement for a period, current to the last acknowledged event.
-    @Sendable func statement(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Statement> {
+    @Sendable func statement(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (owner, period) = try Self.statementTarget(request, context)
+        let statement = try await build(owner, period)
+        let format = request.query("format") ?? "json"
+        let (contentType, body): (String, String) = switch format {
+        case "json": ("application/json", String(decoding: try LicenseDesk.encoder.encode(statement), as: UTF8.self))
+        case "csv": ("text/csv; charset=utf-8", statement.csv)
+        case "tsv", "dsr": ("text/tab-separated-values; charset=utf-8", statement.dsrTSV)
+        case "html": ("text/html; charset=utf-8", statement.html)
+        default: throw Problem.badRequest("format must be json, csv, tsv or html.", field: "format")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Whose statement and which period: a composer its own; the operator any (`party=`).
+    static func statementTarget(_ request: Request, _ context: AppRequestContext) throws -> (PartyID, Period) {
         let caller = try context.requireParty(.composer)
         guard let period = request.query("period").flatMap(Period.init) else {
             throw Problem.badRequest("Give the period as YYYY-MM, e.g. /v1/statements?period=2026-11.", field: "period")
         }
-        var party = caller.id
         if let text = request.query("party") {
             guard caller.kind == .admin, let id = PartyID(text) else { throw Problem.notFound("Statement of \(text)") }
-            party = id
+            return (id, period)
         }
-        let owner = party
-        return JSONResponse(try await app.database.read { db in
-            let lines = try Row.fetchAll(db, sql: """
-                SELECT * FROM earnings_line WHERE party_id = ? AND period = ? ORDER BY asset_id, template_id, platform, kind
-                """, arguments: [owner.rawValue, period.description]).map { row in
-                Line(assetID: row["asset_id"], template: row["template_id"], platform: row["platform"], kind: row["kind"],
-                     quantity: row["quantity"], grossMicros: row["gross_micros"], feeMicros: row["fee_micros"], shareMicros: row["share_micros"])
-            }
+        return (caller.id, period)
+    }
+
+    func build(_ owner: PartyID, _ period: Period) async throws -> Usage.Statement {
+        let now = app.settings.clock.now()
+        let currency = app.settings.currency
+        return try await app.database.read { db in
+            let lines = try Self.lines(db, owner, period)
             let account = try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = 'composer_earnings'",
                                               arguments: [owner.rawValue])
             func moved(_ from: Timestamp, _ to: Timestamp, _ reasons: String) throws -> Int64 {
@@ -158,14 +138,74 @@ struct UsageController {
                 return inflow - outflow
             }
             let origin = Timestamp(millisecondsSince1970: 0)
-            let opening = try moved(origin, period.start, "IS NOT NULL")
-            let usage = try moved(period.start, period.next.start, "LIKE 'usage.%'")
-            let sales = try moved(period.start, period.next.start, "LIKE 'license.%'")
-            let closing = try moved(origin, period.next.start, "IS NOT NULL")
-            return Statement(partyID: owner.rawValue, period: period.description, currency: app.settings.currency,
-                             openingBalanceMicros: opening, lines: lines, usageMicros: usage, licenseSalesMicros: sales,
-                             closingBalanceMicros: closing)
-        })
+            let name = try String.fetchOne(db, sql: "SELECT display_name FROM party WHERE id = ?", arguments: [owner.rawValue]) ?? ""
+            return Usage.Statement(
+                partyID: owner.rawValue, partyName: name, period: period.description, currency: currency,
+                openingBalanceMicros: try moved(origin, period.start, "IS NOT NULL"), lines: lines,
+                usageMicros: try moved(period.start, period.next.start, "LIKE 'usage.%'"),
+                licenseSalesMicros: try moved(period.start, period.next.start, "LIKE 'license.%'"),
+                closingBalanceMicros: try moved(origin, period.next.start, "IS NOT NULL"), generatedAt: now)
+        }
+    }
+
+    static func lines(_ db: Database, _ owner: PartyID, _ period: Period) throws -> [Usage.Statement.Line] {
+        try Row.fetchAll(db, sql: """
+            SELECT l.*, coalesce(a.title, '') AS asset_title FROM earnings_line l LEFT JOIN asset a ON a.id = l.asset_id
+            WHERE l.party_id = ? AND l.period = ? ORDER BY l.asset_id, l.template_id, l.platform, l.kind
+            """, arguments: [owner.rawValue, period.description]).map { row in
+            Usage.Statement.Line(assetID: row["asset_id"], assetTitle: row["asset_title"], template: row["template_id"],
+                                 platform: row["platform"], kind: row["kind"], quantity: row["quantity"],
+                                 grossMicros: row["gross_micros"], feeMicros: row["fee_micros"], shareMicros: row["share_micros"])
+        }
+    }
+
+    struct TracedEvent: Codable, Sendable {
+        var eventID: String
+        var licenseID: String
+        var termsSHA256: String
+        var quantity: Int64
+        var chargedMicros: Int64
+        var channelID: String?
+        var videoID: String?
+        var occurredAt: Timestamp
+        enum CodingKeys: String, CodingKey {
+            case quantity
+            case eventID = "event_id"
+            case licenseID = "license_id"
+            case termsSHA256 = "terms_sha256"
+            case chargedMicros = "charged_micros"
+            case channelID = "channel_id"
+            case videoID = "video_id"
+            case occurredAt = "occurred_at"
+        }
+    }
+
+    /// The events behind statement line `n` (1-based, in the statement's order), with their
+    /// license and its terms hash.
+    @Sendable func lineEvents(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Page<TracedEvent>> {
+        let (owner, period) = try Self.statementTarget(request, context)
+        guard let n = context.parameters.get("n").flatMap(Int.init), n >= 1 else { throw Problem.notFound("Statement line") }
+        let page = try app.page(request)
+        let limit = page.limit
+        let after = page.after.flatMap(Int64.init)
+        let events = try await app.database.read { db -> [(Int64, TracedEvent)] in
+            let lines = try Self.lines(db, owner, period)
+            guard n <= lines.count else { throw Problem.notFound("Line \(n) of this statement") }
+            let line = lines[n - 1]
+            return try Row.fetchAll(db, sql: """
+                SELECT e.seq, e.event_id, e.license_id, l.terms_sha256, e.quantity, e.charged_micros, e.channel_id, e.video_id, e.occurred_at
+                FROM usage_event e JOIN license l ON l.id = e.license_id
+                WHERE e.period = ? AND e.status = 'accepted' AND l.asset_id = ? AND l.template_id = ? AND e.platform = ? AND e.kind = ?
+                  AND e.seq > ? ORDER BY e.seq LIMIT ?
+                """, arguments: [period.description, line.assetID, line.template, line.platform, line.kind, after ?? 0, limit + 1]).map { row in
+                (row["seq"], TracedEvent(eventID: row["event_id"], licenseID: row["license_id"], termsSHA256: row["terms_sha256"],
+                                         quantity: row["quantity"], chargedMicros: row["charged_micros"], channelID: row["channel_id"],
+                                         videoID: row["video_id"], occurredAt: row["occurred_at"]))
+            }
+        }
+        let items = events.prefix(limit).map(\.1)
+        let next = events.count > limit ? events.prefix(limit).last.map { app.cursors.encode(String($0.0)) } : nil
+        return JSONResponse(Wire.Page(items: Array(items), nextCursor: next))
     }
 
     struct Platforms: Codable, Sendable {

@@ -1,0 +1,140 @@
+import Foundation
+import SyncletCore
+
+/// A composer's statement for a period: opening balance, the lines of usage earnings,
+/// license sales, closing balance. Current to the last acknowledged event.
+public struct Statement: Codable, Sendable, Equatable {
+    public struct Line: Codable, Sendable, Equatable {
+        public var assetID: String
+        public var assetTitle: String
+        public var template: String
+        public var platform: String
+        public var kind: String
+        public var quantity: Int64
+        public var grossMicros: Int64
+        public var feeMicros: Int64
+        public var shareMicros: Int64
+
+        public init(assetID: String, assetTitle: String, template: String, platform: String, kind: String, quantity: Int64,
+                    grossMicros: Int64, feeMicros: Int64, shareMicros: Int64) {
+            self.assetID = assetID
+            self.assetTitle = assetTitle
+            self.template = template
+            self.platform = platform
+            self.kind = kind
+            self.quantity = quantity
+            self.grossMicros = grossMicros
+            self.feeMicros = feeMicros
+            self.shareMicros = shareMicros
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case template, platform, kind, quantity
+            case assetID = "asset_id"
+            case assetTitle = "asset_title"
+            case grossMicros = "gross_micros"
+            case feeMicros = "fee_micros"
+            case shareMicros = "share_micros"
+        }
+    }
+
+    public var partyID: String
+    public var partyName: String
+    public var period: String
+    public var currency: String
+    public var openingBalanceMicros: Int64
+    public var lines: [Line]
+    public var usageMicros: Int64
+    public var licenseSalesMicros: Int64
+    public var closingBalanceMicros: Int64
+    public var generatedAt: Timestamp
+
+    public init(partyID: String, partyName: String, period: String, currency: String, openingBalanceMicros: Int64, lines: [Line],
+                usageMicros: Int64, licenseSalesMicros: Int64, closingBalanceMicros: Int64, generatedAt: Timestamp) {
+        self.partyID = partyID
+        self.partyName = partyName
+        self.period = period
+        self.currency = currency
+        self.openingBalanceMicros = openingBalanceMicros
+        self.lines = lines
+        self.usageMicros = usageMicros
+        self.licenseSalesMicros = licenseSalesMicros
+        self.closingBalanceMicros = closingBalanceMicros
+        self.generatedAt = generatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case period, currency, lines
+        case partyID = "party_id"
+        case partyName = "party_name"
+        case openingBalanceMicros = "opening_balance_micros"
+        case usageMicros = "usage_micros"
+        case licenseSalesMicros = "license_sales_micros"
+        case closingBalanceMicros = "closing_balance_micros"
+        case generatedAt = "generated_at"
+    }
+
+    // MARK: Exports
+
+    /// RFC 4180 CSV: a header row, then one row per line; amounts both as decimal strings
+    /// and as micro-units, so a spreadsheet and a program both read them exactly.
+    public var csv: String {
+        var rows = [["period", "party_id", "asset_id", "asset_title", "template", "platform", "kind", "quantity",
+                     "gross", "gross_micros", "fee", "fee_micros", "share", "share_micros", "currency"]]
+        for line in lines {
+            rows.append([period, partyID, line.assetID, line.assetTitle, line.template, line.platform, line.kind, String(line.quantity),
+                         Money(micros: line.grossMicros).decimal, String(line.grossMicros), Money(micros: line.feeMicros).decimal,
+                         String(line.feeMicros), Money(micros: line.shareMicros).decimal, String(line.shareMicros), currency])
+        }
+        return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A tab-separated report inspired by the DDEX DSR flat-file layout (a HEAD, SY, AS,
+    /// SU, FOOT subset); it is not a DDEX-compliant DSR.
+    public var dsrTSV: String {
+        func row(_ fields: [String]) -> String {
+            fields.map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\t")
+        }
+        var rows = [row(["HEAD", "SYNCLET-DSR-LIKE", "1.0", period, partyID, partyName, currency, generatedAt.rfc3339])]
+        rows.append(row(["SY", String(lines.count), String(lines.reduce(0) { $0 + $1.quantity }),
+                         String(lines.reduce(0) { $0 + $1.grossMicros }), String(lines.reduce(0) { $0 + $1.shareMicros })]))
+        var seen = Set<String>()
+        for line in lines where seen.insert(line.assetID).inserted {
+            rows.append(row(["AS", line.assetID, line.assetTitle]))
+        }
+        for line in lines {
+            rows.append(row(["SU", line.assetID, line.template, line.platform, line.kind, String(line.quantity),
+                             String(line.grossMicros), String(line.feeMicros), String(line.shareMicros)]))
+        }
+        rows.append(row(["FOOT", String(rows.count + 1)]))
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    /// A printable page.
+    public var html: String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let body = lines.map { line in
+            "<tr><td>\(escape(line.assetTitle))</td><td>\(escape(line.template))</td><td>\(escape(line.platform))</td><td>\(escape(line.kind))</td>"
+                + "<td class=n>\(line.quantity)</td><td class=n>\(Money(micros: line.grossMicros).decimal)</td>"
+                + "<td class=n>\(Money(micros: line.feeMicros).decimal)</td><td class=n>\(Money(micros: line.shareMicros).decimal)</td></tr>"
+        }.joined(separator: "\n")
+        return """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Statement \(escape(period)) — \(escape(partyName))</title>
+            <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}</style></head>
+            <body><h1>Statement \(escape(period))</h1><p>\(escape(partyName)) (\(escape(partyID))) · amounts in \(escape(currency)) · generated \(generatedAt.rfc3339)</p>
+            <p>Opening balance <b>\(Money(micros: openingBalanceMicros).decimal)</b> · usage \(Money(micros: usageMicros).decimal) · license sales \(Money(micros: licenseSalesMicros).decimal) · closing balance <b>\(Money(micros: closingBalanceMicros).decimal)</b></p>
+            <table><thead><tr><th>Asset</th><th>Template</th><th>Platform</th><th>Kind</th><th class=n>Quantity</th><th class=n>Gross</th><th class=n>Platform fee</th><th class=n>Your share</th></tr></thead>
+            <tbody>
+            \(body)
+            </tbody></table></body></html>
+            """
+    }
+}
