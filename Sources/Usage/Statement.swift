@@ -46,11 +46,16 @@ public struct Statement: Codable, Sendable, Equatable {
     public var lines: [Line]
     public var usageMicros: Int64
     public var licenseSalesMicros: Int64
+    /// Paid out in this period (at its close).
+    public var payoutsMicros: Int64
     public var closingBalanceMicros: Int64
     public var generatedAt: Timestamp
+    /// Set on a sealed statement: the SHA-256 of its content as sealed.
+    public var sealedSHA256: String?
 
     public init(partyID: String, partyName: String, period: String, currency: String, openingBalanceMicros: Int64, lines: [Line],
-                usageMicros: Int64, licenseSalesMicros: Int64, closingBalanceMicros: Int64, generatedAt: Timestamp) {
+                usageMicros: Int64, licenseSalesMicros: Int64, payoutsMicros: Int64 = 0, closingBalanceMicros: Int64, generatedAt: Timestamp) {
+        self.payoutsMicros = payoutsMicros
         self.partyID = partyID
         self.partyName = partyName
         self.period = period
@@ -70,6 +75,8 @@ public struct Statement: Codable, Sendable, Equatable {
         case openingBalanceMicros = "opening_balance_micros"
         case usageMicros = "usage_micros"
         case licenseSalesMicros = "license_sales_micros"
+        case payoutsMicros = "payouts_micros"
+        case sealedSHA256 = "sealed_sha256"
         case closingBalanceMicros = "closing_balance_micros"
         case generatedAt = "generated_at"
     }
@@ -89,7 +96,7 @@ public struct Statement: Codable, Sendable, Equatable {
         return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

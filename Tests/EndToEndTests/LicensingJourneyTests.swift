@@ -22,9 +22,10 @@ struct LicensingFixture {
     let adminToken: String
     let asset: Wire.Asset
 
-    static func make(clock: TestClock? = nil) async throws -> LicensingFixture {
+    static func make(clock: TestClock? = nil, configure: (inout ServerSettings) -> Void = { _ in }) async throws -> LicensingFixture {
         let server = try await RunningServer.start { settings in
             if let clock { settings.clock = clock.clock }
+            configure(&settings)
         }
         let (ada, adaClient, _) = try await server.party(.composer, "Ada")
         let (bob, _, _) = try await server.party(.composer, "Bob")

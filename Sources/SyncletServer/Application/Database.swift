@@ -15,6 +15,7 @@ public enum SyncletDatabase {
         Ledger.register(in: &migrator)
         LicensingSchema.register(in: &migrator)
         UsageSchema.register(in: &migrator)
+        StatementBook.register(in: &migrator)
         return migrator
     }
 

@@ -23,6 +23,8 @@ public struct ServerSettings: Sendable {
     public var currency: String = "USD"
     /// The payment provider's webhook secret; when nil one is made and kept in keys/.
     public var paymentWebhookSecret: String?
+    /// Balances at or over this are paid out when a period closes; smaller ones carry forward.
+    public var payoutThresholdMicros: Int64 = 10_000_000
     /// How far a webhook's timestamp may be from now.
     public var webhookToleranceSeconds: Int64 = 300
 

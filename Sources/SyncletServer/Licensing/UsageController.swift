@@ -6,6 +6,7 @@ import Hummingbird
 import Ledger
 import Licensing
 import SyncletCore
+import SyncletCrypto
 import Usage
 
 /// Usage in (a batch of events, each with its own result), statements out.
@@ -16,6 +17,8 @@ struct UsageController {
         router.post("/v1/usage", use: ingest)
         router.get("/v1/statements", use: statement)
         router.get("/v1/statements/lines/:n/events", use: lineEvents)
+        router.post("/v1/periods/:period/close", use: closePeriod)
+        router.get("/v1/periods/:period/payouts", use: payouts)
         router.put("/v1/reporters/:id/platforms", use: setPlatforms)
     }
 
@@ -122,41 +125,53 @@ struct UsageController {
         return (caller.id, period)
     }
 
+    /// The sealed statement of a closed period, or the live one of an open period.
     func build(_ owner: PartyID, _ period: Period) async throws -> Usage.Statement {
         let now = app.settings.clock.now()
         let currency = app.settings.currency
         return try await app.database.read { db in
-            let lines = try Self.lines(db, owner, period)
-            let account = try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = 'composer_earnings'",
-                                              arguments: [owner.rawValue])
-            func moved(_ from: Timestamp, _ to: Timestamp, _ reasons: String) throws -> Int64 {
-                guard let account else { return 0 }
-                let inflow = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE credit_account = ? AND created_at >= ? AND created_at < ? AND reason \(reasons)",
-                                                arguments: [account, from.millisecondsSince1970, to.millisecondsSince1970]) ?? 0
-                let outflow = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE debit_account = ? AND created_at >= ? AND created_at < ? AND reason \(reasons)",
-                                                 arguments: [account, from.millisecondsSince1970, to.millisecondsSince1970]) ?? 0
-                return inflow - outflow
+            if let sealed = try StatementBook.sealed(db, owner: owner, period: period) {
+                var statement = try JSONDecoder().decode(Usage.Statement.self, from: Data(sealed.content.utf8))
+                statement.sealedSHA256 = sealed.sha256
+                return statement
             }
-            let origin = Timestamp(millisecondsSince1970: 0)
-            let name = try String.fetchOne(db, sql: "SELECT display_name FROM party WHERE id = ?", arguments: [owner.rawValue]) ?? ""
-            return Usage.Statement(
-                partyID: owner.rawValue, partyName: name, period: period.description, currency: currency,
-                openingBalanceMicros: try moved(origin, period.start, "IS NOT NULL"), lines: lines,
-                usageMicros: try moved(period.start, period.next.start, "LIKE 'usage.%'"),
-                licenseSalesMicros: try moved(period.start, period.next.start, "LIKE 'license.%'"),
-                closingBalanceMicros: try moved(origin, period.next.start, "IS NOT NULL"), generatedAt: now)
+            return try StatementBook.statement(db, owner: owner, period: period, currency: currency, now: now)
         }
     }
 
-    static func lines(_ db: Database, _ owner: PartyID, _ period: Period) throws -> [Usage.Statement.Line] {
-        try Row.fetchAll(db, sql: """
-            SELECT l.*, coalesce(a.title, '') AS asset_title FROM earnings_line l LEFT JOIN asset a ON a.id = l.asset_id
-            WHERE l.party_id = ? AND l.period = ? ORDER BY l.asset_id, l.template_id, l.platform, l.kind
-            """, arguments: [owner.rawValue, period.description]).map { row in
-            Usage.Statement.Line(assetID: row["asset_id"], assetTitle: row["asset_title"], template: row["template_id"],
-                                 platform: row["platform"], kind: row["kind"], quantity: row["quantity"],
-                                 grossMicros: row["gross_micros"], feeMicros: row["fee_micros"], shareMicros: row["share_micros"])
+    /// The operator closes a period: statements sealed, payouts made, small balances carried.
+    @Sendable func closePeriod(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<StatementBook.CloseResult> {
+        _ = try context.requireAdmin()
+        let text = context.parameters.get("period") ?? ""
+        guard let period = Period(text) else { throw Problem.badRequest("The period is YYYY-MM, e.g. 2026-11.", field: "period") }
+        let now = app.settings.clock.now()
+        let threshold = app.settings.payoutThresholdMicros
+        let currency = app.settings.currency
+        let result = try await app.groupCommitter.submit { db in
+            try StatementBook.close(db, period: period, thresholdMicros: threshold, currency: currency, now: now,
+                                    hash: { SHA256Hasher.digest(Array($0.utf8)).hex })
         }
+        return JSONResponse(result)
+    }
+
+    /// The payout batch of a closed period, as CSV for finance.
+    @Sendable func payouts(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        let text = context.parameters.get("period") ?? ""
+        guard let period = Period(text) else { throw Problem.badRequest("The period is YYYY-MM, e.g. 2026-11.", field: "period") }
+        let currency = app.settings.currency
+        let csv = try await app.database.read { db -> String in
+            guard try StatementBook.isClosed(db, period) else { throw Problem.notFound("A payout batch for \(period) (close the period first)") }
+            return try StatementBook.payoutCSV(db, period: period, currency: currency)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"payouts-\(period).csv\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    static func lines(_ db: Database, _ owner: PartyID, _ period: Period) throws -> [Usage.Statement.Line] {
+        try StatementBook.lines(db, owner: owner, period: period)
     }
 
     struct TracedEvent: Codable, Sendable {

@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import Ledger
+import SyncletCore
+
+/// Builds statements from the ledger and the statement lines; seals them when a period
+/// closes, so a closed period's statements never change.
+public enum StatementBook {
+    public static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("usage-2-periods-sealed-payouts") { db in
+            try db.execute(sql: """
+                CREATE TABLE period_close (
+                    period TEXT PRIMARY KEY NOT NULL,
+                    closed_at INTEGER NOT NULL,
+                    payout_threshold_micros INTEGER NOT NULL
+                );
+                -- The exact statement as sealed, and its SHA-256; never changed afterwards.
+                CREATE TABLE sealed_statement (
+                    period TEXT NOT NULL REFERENCES period_close(period),
+                    party_id TEXT NOT NULL REFERENCES party(id),
+                    content TEXT NOT NULL,
+                    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+                    PRIMARY KEY (period, party_id)
+                );
+                CREATE TRIGGER sealed_statement_immutable BEFORE UPDATE ON sealed_statement
+                BEGIN SELECT RAISE(ABORT, 'sealed statements never change'); END;
+                CREATE TABLE payout (
+                    period TEXT NOT NULL REFERENCES period_close(period),
+                    party_id TEXT NOT NULL REFERENCES party(id),
+                    amount_micros INTEGER NOT NULL CHECK (amount_micros > 0),
+                    reference TEXT NOT NULL UNIQUE,
+                    PRIMARY KEY (period, party_id)
+                );
+                """)
+        }
+    }
+
+    public static func lines(_ db: Database, owner: PartyID, period: Period) throws -> [Statement.Line] {
+        try Row.fetchAll(db, sql: """
+            SELECT l.*, coalesce(a.title, '') AS asset_title FROM earnings_line l LEFT JOIN asset a ON a.id = l.asset_id
+            WHERE l.party_id = ? AND l.period = ? ORDER BY l.asset_id, l.template_id, l.platform, l.kind
+            """, arguments: [owner.rawValue, period.description]).map { row in
+            Statement.Line(assetID: row["asset_id"], assetTitle: row["asset_title"], template: row["template_id"],
+                           platform: row["platform"], kind: row["kind"], quantity: row["quantity"],
+                           grossMicros: row["gross_micros"], feeMicros: row["fee_micros"], shareMicros: row["share_micros"])
+        }
+    }
+
+    /// The live statement of `owner` for `period`, from the ledger and the lines.
+    public static func statement(_ db: Database, owner: PartyID, period: Period, currency: String, now: Timestamp) throws -> Statement {
+        let account = try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = 'composer_earnings'",
+                                          arguments: [owner.rawValue])
+        func moved(_ from: Timestamp, _ to: Timestamp, _ reasons: String) throws -> Int64 {
+            guard let account else { return 0 }
+            let inflow = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE credit_account = ? AND created_at >= ? AND created_at < ? AND reason \(reasons)",
+                                            arguments: [account, from.millisecondsSince1970, to.millisecondsSince1970]) ?? 0
+            let outflow = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE debit_account = ? AND created_at >= ? AND created_at < ? AND reason \(reasons)",
+                                             arguments: [account, from.millisecondsSince1970, to.millisecondsSince1970]) ?? 0
+            return inflow - outflow
+        }
+        let origin = Timestamp(millisecondsSince1970: 0)
+        let name = try String.fetchOne(db, sql: "SELECT display_name FROM party WHERE id = ?", arguments: [owner.rawValue]) ?? ""
+        return Statement(
+            partyID: owner.rawValue, partyName: name, period: period.description, currency: currency,
+            openingBalanceMicros: try moved(origin, period.start, "IS NOT NULL"), lines: try lines(db, owner: owner, period: period),
+            usageMicros: try moved(period.start, period.next.start, "LIKE 'usage.%'"),
+            licenseSalesMicros: try moved(period.start, period.next.start, "LIKE 'license.%'"),
+            payoutsMicros: -(try moved(period.start, period.next.start, "= 'payout'")),
+            closingBalanceMicros: try moved(origin, period.next.start, "IS NOT NULL"), generatedAt: now)
+    }
+
+    /// The sealed statement of a closed period, with its hash; nil while the period is open.
+    public static func sealed(_ db: Database, owner: PartyID, period: Period) throws -> (content: String, sha256: String)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT content, sha256 FROM sealed_statement WHERE period = ? AND party_id = ?",
+                                         arguments: [period.description, owner.rawValue]) else { return nil }
+        return (row["content"], row["sha256"])
+    }
+
+    public static func isClosed(_ db: Database, _ period: Period) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM period_close WHERE period = ?)", arguments: [period.description]) ?? false
+    }
+
+    public struct CloseResult: Codable, Sendable, Equatable {
+        public var period: String
+        public var sealedStatements: Int
+        public var payouts: [Payout]
+        public var carriedForwardParties: Int
+
+        enum CodingKeys: String, CodingKey {
+            case period, payouts
+            case sealedStatements = "sealed_statements"
+            case carriedForwardParties = "carried_forward_parties"
+        }
+    }
+
+    public struct Payout: Codable, Sendable, Equatable {
+        public var partyID: String
+        public var amountMicros: Int64
+        public var reference: String
+        enum CodingKeys: String, CodingKey {
+            case reference
+            case partyID = "party_id"
+            case amountMicros = "amount_micros"
+        }
+    }
+
+    /// Closes a period in one transaction: seals every composer's statement (content and
+    /// SHA-256), pays out balances at or over the threshold (a transfer to payment clearing
+    /// and a payout row), and leaves smaller balances to carry forward. The period must be
+    /// over; a period closes once.
+    public static func close(_ db: Database, period: Period, thresholdMicros: Int64, currency: String, now: Timestamp,
+                             hash: (String) -> String) throws -> CloseResult {
+        guard now >= period.next.start else {
+            throw Problem.conflict("period-open", "\(period) is not over yet; it can be closed from \(period.next.start).")
+        }
+        guard try !isClosed(db, period) else {
+            throw Problem.conflict("period-closed", "\(period) is already closed; its statements are sealed.")
+        }
+        try db.execute(sql: "INSERT INTO period_close (period, closed_at, payout_threshold_micros) VALUES (?, ?, ?)",
+                       arguments: [period.description, now.millisecondsSince1970, thresholdMicros])
+        let composers = try String.fetchAll(db, sql: """
+            SELECT party_id FROM ledger_account WHERE purpose = 'composer_earnings' AND party_id IS NOT NULL ORDER BY party_id
+            """).compactMap { PartyID($0) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var payouts = [Payout]()
+        var carried = 0
+        for party in composers {
+            let statement = try statement(db, owner: party, period: period, currency: currency, now: now)
+            let content = String(decoding: try encoder.encode(statement), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO sealed_statement (period, party_id, content, sha256) VALUES (?, ?, ?, ?)",
+                           arguments: [period.description, party.rawValue, content, hash(content)])
+            let earnings = try Ledger.account(db, party: party, purpose: .composerEarnings, now: now)
+            let balance = try Ledger.balance(db, earnings)
+            if balance >= thresholdMicros && balance > 0 {
+                let reference = "SYNPAY-\(period)-\(party.rawValue.suffix(8))"
+                let clearing = try Ledger.account(db, party: nil, purpose: .paymentClearing, now: now)
+                try Ledger.transfer(db, from: earnings, to: clearing, amount: balance, reason: "payout",
+                                    cause: .init(type: "payout", id: reference), now: now)
+                try db.execute(sql: "INSERT INTO payout (period, party_id, amount_micros, reference) VALUES (?, ?, ?, ?)",
+                               arguments: [period.description, party.rawValue, balance, reference])
+                payouts.append(Payout(partyID: party.rawValue, amountMicros: balance, reference: reference))
+            } else if balance > 0 {
+                carried += 1
+            }
+        }
+        return CloseResult(period: period.description, sealedStatements: composers.count, payouts: payouts, carriedForwardParties: carried)
+    }
+
+    /// The payout batch of a closed period as CSV for finance: party, amount, currency, reference.
+    public static func payoutCSV(_ db: Database, period: Period, currency: String) throws -> String {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT p.party_id, coalesce(q.display_name, '') AS name, p.amount_micros, p.reference FROM payout p
+            LEFT JOIN party q ON q.id = p.party_id WHERE p.period = ? ORDER BY p.party_id
+            """, arguments: [period.description])
+        var lines = ["party_id,party_name,amount,amount_micros,currency,reference"]
+        for row in rows {
+            let micros: Int64 = row["amount_micros"]
+            lines.append([row["party_id"] as String, row["name"] as String, Money(micros: micros).decimal, String(micros), currency,
+                          row["reference"] as String].map(Statement.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import Ledger
+import Licensing
+import SyncletClient
+import SyncletCore
+import SyncletServer
+import Testing
+import Usage
+
+@Suite("Closing a period seals its statements and pays out")
+struct PeriodCloseTests {
+    @Test("a closed period's statements are sealed with their hash and never change; payouts leave the earnings; a second close is refused")
+    func closeSealsAndPays() async throws {
+        // 2026-11-15 12:00 UTC.
+        let clock = TestClock(Timestamp(rfc3339: "2026-11-15T12:00:00Z")!.millisecondsSince1970)
+        let f = try await LicensingFixture.make(clock: clock, configure: { $0.payoutThresholdMicros = 5_000_000 })
+        defer { Task { await f.server.stop() } }
+        let license = try await UsageIngestTests.license(f)
+        let at = Timestamp(rfc3339: "2026-11-15T12:00:00Z")!.rfc3339
+        _ = try await UsageIngestTests.send(f, (0..<10).map { UsageIngestTests.event("c\($0)", license: license.id.rawValue, quantity: 1_000, at: at) })
+        let token = try await f.server.admin.issueKey(party: f.ada.id, label: "s").token
+
+        expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken), 409, "period-open")
+        clock.advance(seconds: 20 * 86_400)  // 2026-12-05
+        let close = try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken)
+        #expect(close.status == 200, "\(close.text)")
+        #expect(close.json["sealed_statements"] as? Int == 2)
+        let payouts = try #require(close.json["payouts"] as? [[String: Any]])
+        #expect(payouts.count == 2)
+        let sealed = try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token)
+        let sha = try #require(sealed.json["sealed_sha256"] as? String)
+        #expect(sha.count == 64)
+        #expect(sealed.json["closing_balance_micros"] as? Int == sealed.json["opening_balance_micros"].flatMap { $0 as? Int }.map { $0 + (sealed.json["usage_micros"] as? Int ?? 0) + (sealed.json["license_sales_micros"] as? Int ?? 0) - (sealed.json["payouts_micros"] as? Int ?? 0) })
+
+        // December usage lands in December; November stays exactly as sealed.
+        let december = Timestamp(rfc3339: "2026-12-05T00:00:00Z")!.rfc3339
+        _ = try await UsageIngestTests.send(f, [UsageIngestTests.event("d1", license: license.id.rawValue, quantity: 5_000, at: december)])
+        let again = try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token)
+        #expect(again.body == sealed.body)
+        let live = try await f.raw.send(.GET, "/v1/statements?period=2026-12", token: token)
+        #expect((live.json["lines"] as? [[String: Any]])?.first?["quantity"] as? Int == 5_000)
+        #expect(live.json["sealed_sha256"] == nil)
+
+        expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken), 409, "period-closed")
+        expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: token), 403)
+        let csv = try await f.raw.send(.GET, "/v1/periods/2026-11/payouts", token: f.adminToken)
+        #expect(csv.text.split(separator: "\r\n").count == 3)
+        #expect(csv.text.hasPrefix("party_id,party_name,amount,amount_micros,currency,reference"))
+        let b = try await f.balances()
+        #expect(b.sum == 0 && b.mismatched == 0)
+        // The database refuses to change a sealed statement.
+        await #expect(throws: DatabaseError.self) {
+            try await f.server.services.database.write { db in try db.execute(sql: "UPDATE sealed_statement SET content = '{}'") }
+        }
+    }
+}
