@@ -22,6 +22,8 @@ public struct AppServices: Sendable {
     let webhookSecret: [UInt8]
     /// Money-moving writes go through group commits.
     let groupCommitter: GroupCommitter
+    /// Live earnings streams to wake after money moves.
+    let earnings = EarningsHub()
 
     init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8],
          templates: TemplateCatalog, signingKeys: SigningKeys, webhookSecret: [UInt8]) throws {

@@ -77,6 +77,7 @@ public func buildApplication(
     VerifyController(app: services).addRoutes(to: router)
     DropsController(app: services).addRoutes(to: router)
     UsageController(app: services).addRoutes(to: router)
+    EarningsController(app: services).addRoutes(to: router)
 
     let routes = router.routes.map { route in
         let path = route.path.description.split(separator: "/").map { segment in

@@ -76,6 +76,7 @@ struct LicensingController {
         let body = try request.decodeJSON(Wire.IssueLicense.self, schema: "IssueLicense", bytes: bytes)
         let stored = try await LicenseDesk(app: app).issue(body, licensee: licensee, idempotencyKey: key,
                                                            requestSHA256: SHA256Hasher.digest(bytes.readableBytesView).hex)
+        app.earnings.notify()
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let id = (try? JSONDecoder().decode(Wire.License.self, from: Data(stored.body.utf8)))?.id {

@@ -55,6 +55,7 @@ struct UsageController {
                 }
             }
         }
+        app.earnings.notify()
         func count(_ status: String) -> Int { results.filter { $0.status == status }.count }
         return JSONResponse(BatchResult(accepted: count("accepted"), duplicate: count("duplicate"), flagged: count("flagged"),
                                         rejected: count("rejected"), results: results))

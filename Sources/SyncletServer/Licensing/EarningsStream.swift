@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import Ledger
+import Licensing
+import Synchronization
+import SyncletCore
+import Usage
+
+/// Tells live earnings streams that money was booked. Each stream then re-reads its own
+/// composer's totals and sends them if they changed: cheap, and it can never send totals
+/// from a commit that did not happen.
+final class EarningsHub: Sendable {
+    private let subscribers = Mutex<[UUID: AsyncStream<Void>.Continuation]>([:])
+
+    func subscribe() -> (UUID, AsyncStream<Void>) {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = UUID()
+        subscribers.withLock { $0[id] = continuation }
+        return (id, stream)
+    }
+
+    func unsubscribe(_ id: UUID) {
+        _ = subscribers.withLock { $0.removeValue(forKey: id) }?.finish()
+    }
+
+    /// Called after a commit that moved money.
+    func notify() {
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield() }
+    }
+}
+
+/// `GET /v1/earnings/stream` and `GET /v1/wallet/spend`.
+struct EarningsController {
+    let app: AppServices
+    static let keepAliveSeconds: Int64 = 15
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/v1/earnings/stream", use: stream)
+        router.get("/v1/wallet/spend", use: spend)
+    }
+
+    struct Totals: Codable, Sendable, Equatable {
+        var partyID: String
+        var period: String
+        var usageMicros: Int64
+        var licenseSalesMicros: Int64
+        var closingBalanceMicros: Int64
+        var lineCount: Int
+        var at: Timestamp
+        enum CodingKeys: String, CodingKey {
+            case period, at
+            case partyID = "party_id"
+            case usageMicros = "usage_micros"
+            case licenseSalesMicros = "license_sales_micros"
+            case closingBalanceMicros = "closing_balance_micros"
+            case lineCount = "line_count"
+        }
+    }
+
+    /// Server-Sent Events: the composer's running totals at once, then after every booking
+    /// that changes them; a comment every 15 s keeps proxies from closing the stream.
+    @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let party = try context.requireParty(.composer)
+        let app = self.app
+        let (id, changes) = app.earnings.subscribe()
+        let (body, output) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(16))
+        let producer = Task {
+            let ticks = AsyncStream<Void> { continuation in
+                let timer = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(Self.keepAliveSeconds))
+                        continuation.yield()
+                    }
+                }
+                continuation.onTermination = { _ in timer.cancel() }
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in ticks { output.yield(ByteBuffer(string: ": keep-alive\n\n")) }
+                }
+                group.addTask {
+                    var last: Totals? = nil
+                    if let totals = try? await Self.totals(app, party.id) {
+                        last = totals
+                        output.yield(Self.event(totals))
+                    }
+                    for await _ in changes {
+                        guard let totals = try? await Self.totals(app, party.id) else { continue }
+                        var comparable = totals
+                        comparable.at = last?.at ?? totals.at
+                        if comparable != last {
+                            last = totals
+                            output.yield(Self.event(totals))
+                        }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        output.onTermination = { _ in
+            producer.cancel()
+            app.earnings.unsubscribe(id)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: body))
+    }
+
+    static func event(_ totals: Totals) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = (try? encoder.encode(totals)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return ByteBuffer(string: "event: earnings\ndata: \(json)\n\n")
+    }
+
+    static func totals(_ app: AppServices, _ party: PartyID) async throws -> Totals {
+        let now = app.settings.clock.now()
+        let currency = app.settings.currency
+        return try await app.database.read { db in
+            let period = Period(containing: now)
+            let statement = try StatementBook.statement(db, owner: party, period: period, currency: currency, now: now)
+            return Totals(partyID: party.rawValue, period: period.description, usageMicros: statement.usageMicros,
+                          licenseSalesMicros: statement.licenseSalesMicros, closingBalanceMicros: statement.closingBalanceMicros,
+                          lineCount: statement.lines.count, at: now)
+        }
+    }
+
+    struct Spend: Codable, Sendable {
+        struct ByLicense: Codable, Sendable {
+            var licenseID: String
+            var code: String
+            var spentMicros: Int64
+            enum CodingKeys: String, CodingKey {
+                case code
+                case licenseID = "license_id"
+                case spentMicros = "spent_micros"
+            }
+        }
+        struct ByPlatform: Codable, Sendable {
+            var platform: String
+            var spentMicros: Int64
+            enum CodingKeys: String, CodingKey {
+                case platform
+                case spentMicros = "spent_micros"
+            }
+        }
+        var partyID: String
+        var period: String
+        var capMicros: Int64?
+        var spentMicros: Int64
+        var byLicense: [ByLicense]
+        var byPlatform: [ByPlatform]
+        enum CodingKeys: String, CodingKey {
+            case period
+            case partyID = "party_id"
+            case capMicros = "cap_micros"
+            case spentMicros = "spent_micros"
+            case byLicense = "by_license"
+            case byPlatform = "by_platform"
+        }
+    }
+
+    /// A licensee's spend in a period: per license (purchases and usage), per platform
+    /// (usage), the total, and its cap.
+    @Sendable func spend(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Spend> {
+        let party = try context.requireParty(.licensee)
+        let now = app.settings.clock.now()
+        let period = try request.query("period").map { text throws(Problem) -> Period in
+            guard let period = Period(text) else { throw .badRequest("period is YYYY-MM, e.g. 2026-11.", field: "period") }
+            return period
+        } ?? Period(containing: now)
+        return JSONResponse(try await app.database.read { db in
+            let from = period.start.millisecondsSince1970
+            let to = period.next.start.millisecondsSince1970
+            let purchases = try Row.fetchAll(db, sql: """
+                SELECT id, code, price_micros FROM license WHERE licensee_id = ? AND issued_at >= ? AND issued_at < ? AND revoked_at IS NULL
+                """, arguments: [party.id.rawValue, from, to])
+            let usage = try Row.fetchAll(db, sql: """
+                SELECT e.license_id, l.code, e.platform, sum(e.charged_micros) AS spent FROM usage_event e JOIN license l ON l.id = e.license_id
+                WHERE l.licensee_id = ? AND e.period = ? AND e.status = 'accepted'
+                  AND NOT EXISTS (SELECT 1 FROM usage_event r WHERE r.reverses_seq = e.seq)
+                GROUP BY e.license_id, e.platform
+                """, arguments: [party.id.rawValue, period.description])
+            var byLicense = [String: Spend.ByLicense]()
+            for row in purchases {
+                let id: String = row["id"]
+                byLicense[id, default: .init(licenseID: id, code: row["code"], spentMicros: 0)].spentMicros += row["price_micros"] as Int64
+            }
+            var byPlatform = [String: Int64]()
+            for row in usage {
+                let id: String = row["license_id"]
+                let spent: Int64 = row["spent"]
+                byLicense[id, default: .init(licenseID: id, code: row["code"], spentMicros: 0)].spentMicros += spent
+                byPlatform[row["platform"], default: 0] += spent
+            }
+            let licenses = byLicense.values.sorted { $0.licenseID < $1.licenseID }
+            return Spend(partyID: party.id.rawValue, period: period.description, capMicros: try SpendingCap.cap(db, party: party.id),
+                         spentMicros: licenses.reduce(0) { $0 + $1.spentMicros }, byLicense: licenses,
+                         byPlatform: byPlatform.map { .init(platform: $0.key, spentMicros: $0.value) }.sorted { $0.platform < $1.platform })
+        })
+    }
+}

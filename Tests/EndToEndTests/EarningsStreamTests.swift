@@ -1,0 +1,57 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SyncletCore
+import SyncletServer
+import Testing
+
+@Suite("Composers watch their earnings live; licensees see what they spend")
+struct EarningsStreamTests {
+    @Test("the earnings stream sends the totals at once and again after usage is booked")
+    func stream() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await UsageIngestTests.license(f)
+        let token = try await f.server.admin.issueKey(party: f.ada.id, label: "stream").token
+        var request = HTTPClientRequest(url: f.server.baseURL + "/v1/earnings/stream")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
+        var events = [[String: Any]]()
+        var pending = ""
+        var iterator = response.body.makeAsyncIterator()
+        func nextEvent() async throws -> [String: Any] {
+            while true {
+                if let end = pending.range(of: "\n\n") {
+                    let block = String(pending[..<end.lowerBound])
+                    pending = String(pending[end.upperBound...])
+                    guard let data = block.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }) else { continue }
+                    return try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as! [String: Any]
+                }
+                guard let chunk = try await iterator.next() else { throw TestFailure("stream ended") }
+                pending += String(buffer: chunk)
+            }
+        }
+        events.append(try await nextEvent())
+        #expect(events[0]["usage_micros"] as? Int == 0)
+        #expect((events[0]["license_sales_micros"] as? Int ?? 0) > 0)
+        _ = try await UsageIngestTests.send(f, [UsageIngestTests.event("s1", license: license.id.rawValue, quantity: 10_000)])
+        events.append(try await nextEvent())
+        // 10,000 views at 0.10 per 1,000 = 1.00; Ada's 60 % of the 80 % after the fee = 0.48.
+        #expect(events[1]["usage_micros"] as? Int == 480_000)
+    }
+
+    @Test("a licensee sees its spend per license and per platform, and its cap")
+    func spend() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await UsageIngestTests.license(f)
+        _ = try await UsageIngestTests.send(f, [UsageIngestTests.event("sp1", license: license.id.rawValue, quantity: 10_000)])
+        let spend = try await f.raw.send(.GET, "/v1/wallet/spend", token: f.liaToken)
+        #expect(spend.status == 200)
+        #expect(spend.json["spent_micros"] as? Int == 19_000_000 + 1_000_000)
+        #expect((spend.json["by_platform"] as? [[String: Any]])?.first?["spent_micros"] as? Int == 1_000_000)
+        #expect((spend.json["by_license"] as? [[String: Any]])?.first?["code"] as? String == license.code)
+        expectProblem(try await f.raw.send(.GET, "/v1/wallet/spend?period=nope", token: f.liaToken), 400)
+    }
+}
