@@ -8,7 +8,7 @@ STORAGE ?= Storage
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-smoke clean
+.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-ingest bench-smoke clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -41,6 +41,7 @@ bench-smoke:
 	SYNCLET_BIN=.build/debug/synclet BENCH_PACK_MIB=16 Benchmarks/pack.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_SEARCH_ASSETS=20000 BENCH_ITERATIONS=20 Benchmarks/search.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_SECONDS=2 Benchmarks/licensing.sh
+	SYNCLET_BIN=.build/debug/synclet BENCH_BATCHES=8 Benchmarks/ingest.sh
 
 ## The full upload benchmark (1 GiB, release build). Not part of `make test`.
 bench-upload: release
@@ -57,6 +58,10 @@ bench-pack: release
 ## Licenses issued per second (32 clients) and key verifications per second, against openssl speed. Not part of `make test`.
 bench-licensing: release
 	Benchmarks/licensing.sh
+
+## Usage events per second over HTTP (8 clients, 1,000 per batch) against the sqlite3 CLI. Not part of `make test`.
+bench-ingest: release
+	Benchmarks/ingest.sh
 
 clean:
 	rm -rf .build

@@ -70,13 +70,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Resources/openapi.json")]),
         .target(name: "SyncletClient", dependencies: [
-            "SyncletCore", "Licensing", "SyncletCrypto",
+            "SyncletCore", "Licensing", "SyncletCrypto", "Usage",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "synclet", dependencies: [
-            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "Catalog", "CArchive", "COpenSSL", "Licensing", "SyncletCrypto",
+            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "Catalog", "CArchive", "COpenSSL", "Licensing", "SyncletCrypto", "Usage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -94,9 +94,27 @@ public struct UsageBook: Sendable {
         self.keyResolver = keyResolver
     }
 
+    /// What one batch looks up again and again: licenses, assets with their splits, ledger
+    /// accounts. Lives for one transaction only, so it never outlives what it read.
+    public final class BatchCache {
+        var licenses = [LicenseID: LicenseRecord]()
+        var splits = [AssetID: (AssetRecord, Splits)]()
+        var accounts = [String: LedgerAccountID]()
+        var allowed = [String: Bool]()
+        public init() {}
+
+        func account(_ db: Database, party: PartyID?, purpose: AccountPurpose, now: Timestamp) throws -> LedgerAccountID {
+            let key = "\(party?.rawValue ?? "platform")|\(purpose.rawValue)"
+            if let id = accounts[key] { return id }
+            let id = try Ledger.account(db, party: party, purpose: purpose, now: now)
+            accounts[key] = id
+            return id
+        }
+    }
+
     /// Books one event. Never throws for the event's own faults: those are results.
     public func book(_ db: Database, _ event: UsageEventInput, line: Int, reporter: PartyID, reporterKind: PartyKind,
-                     now: Timestamp) throws -> UsageEventResult {
+                     now: Timestamp, cache: BatchCache = BatchCache()) throws -> UsageEventResult {
         func rejected(_ reason: String) -> UsageEventResult {
             UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: reason)
         }
@@ -109,13 +127,19 @@ public struct UsageBook: Sendable {
         guard event.occurredAt.millisecondsSince1970 <= now.millisecondsSince1970 + futureToleranceSeconds * 1000 else {
             return rejected("occurred_at is more than \(futureToleranceSeconds) s in the future")
         }
-        guard let licenseID = resolve(db, event.license), let license = try LicenseRecord.fetchOne(db, key: licenseID) else {
+        guard let licenseID = resolve(db, event.license),
+              let license = try cache.licenses[licenseID] ?? LicenseRecord.fetchOne(db, key: licenseID) else {
             return rejected("unknown license \(event.license.prefix(40))")
         }
-        guard try allowed(db, license: license, platform: event.platform, reporter: reporter, kind: reporterKind) else {
+        cache.licenses[licenseID] = license
+        let allowedKey = "\(license.id.rawValue)|\(event.platform.lowercased())"
+        let isAllowed = try cache.allowed[allowedKey] ?? allowed(db, license: license, platform: event.platform, reporter: reporter, kind: reporterKind)
+        cache.allowed[allowedKey] = isAllowed
+        guard isAllowed else {
             return rejected("unknown license \(event.license.prefix(40))")  // not yours: the same answer as unknown
         }
         if let original = event.reverses {
+            cache.licenses[license.id] = nil  // a reversal changes counters; read fresh afterwards
             return try reverse(db, original: original, event: event, license: license, line: line, reporter: reporter, now: now)
         }
         guard license.revokedAt == nil else { return rejected("license \(license.code) is revoked") }
@@ -138,7 +162,7 @@ public struct UsageBook: Sendable {
         let totalAfter = totalBefore + event.quantity
         let charge = max(0, UsagePricing.chargeNow(totalQuantityAfter: totalAfter, alreadyChargedMicros: min(chargedBefore, Money.floorProduct(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit)),
                                                    priceMicros: rate.priceMicros, unit: rate.unit))
-        let wallet = try Ledger.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
+        let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
         if charge > 0, let cap = try SpendingCap.cap(db, party: license.licenseeID),
            try SpendingCap.spentThisMonth(db, wallet: wallet.rawValue, now: now) + charge > cap {
             let detail = "the licensee's monthly spending cap is reached"
@@ -153,24 +177,33 @@ public struct UsageBook: Sendable {
             """).execute(arguments: [license.id.rawValue, event.kind.rawValue, event.quantity, charge])
         let seq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "accepted", limit: nil,
                                   detail: nil, suggest: nil, charged: charge, reversesSeq: nil, now: now)
-        try bookCharge(db, charge: charge, license: license, event: event, period: period, seq: seq, wallet: wallet, sign: 1, now: now)
+        try bookCharge(db, charge: charge, license: license, event: event, period: period, seq: seq, wallet: wallet, sign: 1, now: now,
+                       cache: cache)
         return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, chargedMicros: charge)
     }
 
     /// Splits a charge (or, with sign -1, takes back a charge's statement lines) and books it.
     func bookCharge(_ db: Database, charge: Int64, license: LicenseRecord, event: UsageEventInput, period: String, seq: Int64,
-                    wallet: LedgerAccountID, sign: Int64, now: Timestamp) throws {
-        guard let asset = try AssetRecord.fetchOne(db, key: license.assetID) else { return }
-        let splits = try Splits(validating: CatalogStore.effectiveSplits(db, asset: asset).shares)
+                    wallet: LedgerAccountID, sign: Int64, now: Timestamp, cache: BatchCache = BatchCache()) throws {
+        let asset: AssetRecord
+        let splits: Splits
+        if let cached = cache.splits[license.assetID] {
+            (asset, splits) = cached
+        } else {
+            guard let found = try AssetRecord.fetchOne(db, key: license.assetID) else { return }
+            asset = found
+            splits = try Splits(validating: CatalogStore.effectiveSplits(db, asset: found).shares)
+            cache.splits[license.assetID] = (asset, splits)
+        }
         let split = ChargeSplit(priceMicros: charge, feeBasisPoints: feeBasisPoints, splits: splits)
         let cause = Ledger.Cause(type: "usage", id: String(seq))
         if sign > 0 {
-            let revenue = try Ledger.account(db, party: nil, purpose: .platformRevenue, now: now)
+            let revenue = try cache.account(db, party: nil, purpose: .platformRevenue, now: now)
             try Ledger.transfer(db, from: wallet, to: revenue, amount: split.feeMicros, reason: "usage.fee", cause: cause, now: now)
         }
         for share in split.shares {
             if sign > 0 {
-                let earnings = try Ledger.account(db, party: share.partyID, purpose: .composerEarnings, now: now)
+                let earnings = try cache.account(db, party: share.partyID, purpose: .composerEarnings, now: now)
                 try Ledger.transfer(db, from: wallet, to: earnings, amount: share.amount, reason: "usage.share", cause: cause, now: now)
             }
             try db.cachedStatement(sql: """

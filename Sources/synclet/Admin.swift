@@ -6,9 +6,9 @@ import SyncletCore
 /// `synclet admin …`: the operator's commands (need an admin key).
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Operator commands: parties, API keys, wallet credit, licenses, signing keys and drops (admin key required).",
+        abstract: "Operator commands: parties, API keys, wallet credit, licenses, signing keys, drops, period close and payouts (admin key required).",
         subcommands: [CreateParty.self, Parties.self, IssueKey.self, Keys.self, RevokeKey.self,
-                      Credit.self, RotateKey.self, Revoke.self, Drop.self])
+                      Credit.self, RotateKey.self, Revoke.self, Drop.self, ClosePeriod.self, Payouts.self])
 
     struct CreateParty: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

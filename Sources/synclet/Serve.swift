@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of license templates (SYNCLET_LICENSES). Default: Licenses")
     var licenses: String?
 
+    @Option(name: .customLong("payout-threshold"), help: "Balances at or over this amount are paid out at a period close (SYNCLET_PAYOUT_THRESHOLD). Default: 10")
+    var payoutThreshold: String?
+
     @Option(name: .customLong("platform-fee-bps"), help: "The platform's cut of each charge in basis points (SYNCLET_PLATFORM_FEE_BPS). Default: 2000")
     var platformFeeBasisPoints: Int?
 
@@ -61,6 +64,12 @@ struct Serve: AsyncParsableCommand {
             settings.platformFeeBasisPoints = fee
         }
         settings.paymentWebhookSecret = environment["SYNCLET_PAYMENT_WEBHOOK_SECRET"]
+        if let text = payoutThreshold ?? environment["SYNCLET_PAYOUT_THRESHOLD"] {
+            guard let amount = Money(decimal: text), amount.micros >= 0 else {
+                throw ValidationError("--payout-threshold is an amount such as 10 or 25.50.")
+            }
+            settings.payoutThresholdMicros = amount.micros
+        }
         var logger = Logger(label: "synclet")
         let level = logLevel ?? environment["SYNCLET_LOG_LEVEL"] ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else {

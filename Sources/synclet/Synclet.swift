@@ -14,9 +14,12 @@ struct Synclet: AsyncParsableCommand {
             Publish it:                synclet assets publish ast_…
             Search the catalog:        synclet search dark synth --bpm 85-100 --compatible-with 8A
             List your assets:          synclet assets list
+            Your statement:            synclet statements show --period 2026-11
+            Watch your earnings:       synclet earnings --follow
+            Report usage (platforms):  synclet usage report views.ndjson
             Operator (admin key):      synclet admin create-party --kind composer --name "Ada"
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Login.self, Upload.self, UploadPack.self, Search.self, Assets.self, Quote.self, Licenses.self, Verify.self, Wallet.self, Admin.self, Doctor.self, Tone.self, Dev.self]
+        subcommands: [Serve.self, Login.self, Upload.self, UploadPack.self, Search.self, Assets.self, Quote.self, Licenses.self, Verify.self, Wallet.self, UsageCommands.self, Statements.self, Earnings.self, Admin.self, Doctor.self, Tone.self, Dev.self]
     )
 }

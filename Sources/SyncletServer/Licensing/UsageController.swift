@@ -46,12 +46,13 @@ struct UsageController {
                              keyResolver: { token in (try? VerifyController.verifiedClaims(token, keys: keys)).flatMap { LicenseID($0.jti) } })
         let now = app.settings.clock.now()
         let results = try await app.groupCommitter.submit { db in
-            try lines.enumerated().map { index, parsed -> UsageEventResult in
+            let cache = UsageBook.BatchCache()
+            return try lines.enumerated().map { index, parsed -> UsageEventResult in
                 switch parsed {
                 case .failure(let reason):
                     return UsageEventResult(status: "rejected", eventID: nil, line: index + 1, reason: reason.text)
                 case .success(let event):
-                    return try book.book(db, event, line: index + 1, reporter: party.id, reporterKind: party.kind, now: now)
+                    return try book.book(db, event, line: index + 1, reporter: party.id, reporterKind: party.kind, now: now, cache: cache)
                 }
             }
         }
