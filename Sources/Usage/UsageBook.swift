@@ -262,7 +262,10 @@ public struct UsageBook: Sendable {
         if let platforms = envelope.platforms, !platforms.contains(event.platform.lowercased()) {
             return ("platforms", "\(event.platform) is not covered by \(license.templateID)")
         }
-        if event.occurredAt < license.issuedAt || (license.expiresAt.map { event.occurredAt >= $0 } ?? false) {
+        // Reporters' clocks drift: the same tolerance as for future dates applies before issuance.
+        let skew = futureToleranceSeconds * 1000
+        if event.occurredAt.millisecondsSince1970 < license.issuedAt.millisecondsSince1970 - skew
+            || (license.expiresAt.map { event.occurredAt >= $0 } ?? false) {
             return ("term_days", "the use on \(event.occurredAt) is outside the license's term")
         }
         if let territories = envelope.territories, let country = event.country, !territories.contains(country.uppercased()) {

@@ -74,6 +74,22 @@ struct UsageIngestTests {
         #expect(statement.json["usage_micros"] as? Int == 96_000)
     }
 
+    @Test("use before the license (beyond clock skew) is flagged outside the term; a few seconds of skew are forgiven")
+    func termAndSkew() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let hourBefore = license.issuedAt.adding(seconds: -3_600).rfc3339
+        let secondsBefore = license.issuedAt.adding(seconds: -10).rfc3339
+        let reply = try await Self.send(f, [
+            Self.event("k1", license: license.id.rawValue, quantity: 10, at: hourBefore),
+            Self.event("k2", license: license.id.rawValue, quantity: 10, at: secondsBefore),
+        ])
+        let results = try #require(reply.json["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["flagged", "accepted"])
+        #expect(results[0]["limit"] as? String == "term_days")
+    }
+
     @Test("NDJSON rejects a malformed line by its number and books the rest")
     func ndjsonLines() async throws {
         let f = try await LicensingFixture.make()
