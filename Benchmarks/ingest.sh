@@ -16,21 +16,9 @@ SERVER_PID=""
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 [ -x "$BIN" ] || { echo "no $BIN: build it first (make bench-ingest does)"; exit 1; }
 
-"$BIN" serve --port "$PORT" --storage "$WORK/Storage" --log-level error >"$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$WORK/serve.log" 2>/dev/null && break; sleep 0.1; done
-ADMIN=$(grep -o 'syn_[a-z0-9_]*' "$WORK/serve.log" | head -1)
-export SYNCLET_SERVER="http://127.0.0.1:$PORT" SYNCLET_CONFIG_DIR="$WORK/cli"
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-COMPOSER=$(SYNCLET_API_KEY="$ADMIN" "$BIN" admin create-party --kind composer --name Bench --json | json '["key"]["token"]')
-LICENSEE_JSON=$(SYNCLET_API_KEY="$ADMIN" "$BIN" admin create-party --kind licensee --name Buyer --json)
-LICENSEE=$(echo "$LICENSEE_JSON" | json '["key"]["token"]')
-LICENSEE_ID=$(echo "$LICENSEE_JSON" | json '["party"]["id"]')
-"$BIN" tone --seconds 2 --format wav16 --output "$WORK/tone.wav" >/dev/null
-ASSET=$(SYNCLET_API_KEY="$COMPOSER" "$BIN" upload "$WORK/tone.wav" --title Bench --json | json '[0]["id"]')
-SYNCLET_API_KEY="$COMPOSER" "$BIN" assets publish "$ASSET" >/dev/null
-curl -sf -X POST "$SYNCLET_SERVER/v1/wallets/$LICENSEE_ID/grants" -H "Authorization: Bearer $ADMIN" \
-  -H "Idempotency-Key: bench-grant" -H "Content-Type: application/json" -d '{"amount_micros": 900000000000}' >/dev/null
+source "$(dirname "$0")/lib.sh"
+start_server
+setup_licensing
 # commercial-ads: unlimited views, 0.50 per 1,000.
 LICENSE=$(curl -sf -X POST "$SYNCLET_SERVER/v1/licenses" -H "Authorization: Bearer $LICENSEE" -H "Idempotency-Key: bench-license" \
   -H "Content-Type: application/json" \

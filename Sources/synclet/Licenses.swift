@@ -28,15 +28,9 @@ struct Licenses: AsyncParsableCommand {
         func run() async throws {
             let client = try connection.client()
             try await reportingErrors {
-                var cursor = self.cursor
-                var items = [Wire.License]()
-                var next: String?
-                repeat {
-                    let page = try await client.licenses(cursor: cursor, limit: limit)
-                    items += page.items
-                    next = page.nextCursor
-                    cursor = next
-                } while all && next != nil
+                let (items, next) = try await collectPages(from: cursor, all: all) { cursor in
+                    try await client.licenses(cursor: cursor, limit: limit)
+                }
                 if connection.json {
                     try Output.json(Wire.Page(items: items, nextCursor: next))
                     return

@@ -109,3 +109,19 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         throw ExitCode.failure
     }
 }
+
+/// Fetches one page, or with `all` every page from `cursor` on; returns the items and the
+/// cursor of the page after the last one read.
+func collectPages<Item: Sendable>(from cursor: String?, all: Bool,
+                                  _ fetch: (String?) async throws -> Wire.Page<Item>) async throws -> ([Item], String?) {
+    var cursor = cursor
+    var items = [Item]()
+    var next: String?
+    repeat {
+        let page = try await fetch(cursor)
+        items += page.items
+        next = page.nextCursor
+        cursor = next
+    } while all && next != nil
+    return (items, next)
+}

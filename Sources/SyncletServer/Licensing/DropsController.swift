@@ -20,57 +20,17 @@ struct DropsController {
         router.get("/v1/licenses/:id/download", use: download)
     }
 
-    struct CreateDropBody: Codable, Sendable {
-        var assetID: AssetID
-        var template: String
-        var quantity: Int
-        var startsAt: Timestamp
-        var endsAt: Timestamp
-        enum CodingKeys: String, CodingKey {
-            case template, quantity
-            case assetID = "asset_id"
-            case startsAt = "starts_at"
-            case endsAt = "ends_at"
-        }
-    }
-
-    /// The JSON of a drop (same shape as `Wire.Drop`).
-    struct DropView: Codable, Sendable {
-        var id: String
-        var assetID: String
-        var template: String
-        var quantity: Int
-        var sold: Int
-        var remaining: Int
-        var startsAt: Timestamp
-        var endsAt: Timestamp
-        var state: String
-
-        init(_ drop: DropRecord, now: Timestamp) {
-            id = drop.id.rawValue
-            assetID = drop.assetID.rawValue
-            template = drop.templateID
-            quantity = drop.quantity
-            sold = drop.sold
-            remaining = drop.quantity - drop.sold
-            startsAt = drop.startsAt
-            endsAt = drop.endsAt
-            state = drop.state(at: now)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, template, quantity, sold, remaining, state
-            case assetID = "asset_id"
-            case startsAt = "starts_at"
-            case endsAt = "ends_at"
-        }
+    static func wire(_ drop: DropRecord, now: Timestamp) -> Wire.Drop {
+        Wire.Drop(id: drop.id.rawValue, assetID: drop.assetID, template: drop.templateID, quantity: drop.quantity,
+                  sold: drop.sold, remaining: drop.quantity - drop.sold, startsAt: drop.startsAt, endsAt: drop.endsAt,
+                  state: drop.state(at: now))
     }
 
     static let dropQuantityMax = 1_000_000
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<DropView> {
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Drop> {
         _ = try context.requireAdmin()
-        let body = try await request.decodeJSON(CreateDropBody.self, schema: "CreateDrop", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
+        let body = try await request.decodeJSON(Wire.CreateDrop.self, schema: "CreateDrop", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
         guard (1...Self.dropQuantityMax).contains(body.quantity) else {
             throw Problem.invalid("quantity must be from 1 to \(Self.dropQuantityMax).", field: "quantity")
         }
@@ -85,17 +45,17 @@ struct DropsController {
         let drop = DropRecord(id: app.newID(now), assetID: asset.id, templateID: body.template, quantity: body.quantity,
                               sold: 0, startsAt: body.startsAt, endsAt: body.endsAt, createdAt: now)
         try await app.database.write { db in try drop.insert(db) }
-        return JSONResponse(status: .created, DropView(drop, now: now))
+        return JSONResponse(status: .created, Self.wire(drop, now: now))
     }
 
     /// Anyone with a key can see a drop and how many licenses remain.
-    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<DropView> {
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Drop> {
         _ = try context.requireParty()
         let text = context.parameters.get("id") ?? ""
         guard let id = DropID(text), let drop = try await app.database.read({ db in try DropRecord.fetchOne(db, key: id) }) else {
             throw Problem.notFound("Drop \(text)")
         }
-        return JSONResponse(DropView(drop, now: app.settings.clock.now()))
+        return JSONResponse(Self.wire(drop, now: app.settings.clock.now()))
     }
 
     struct CapBody: Codable, Sendable {
