@@ -38,8 +38,42 @@ public struct Statement: Codable, Sendable, Equatable {
         }
     }
 
+    /// A late event: booked in this period, though it happened in an earlier, sealed one.
+    public struct Adjustment: Codable, Sendable, Equatable {
+        public var eventID: String
+        public var licenseID: String
+        public var assetID: String
+        public var originalPeriod: String
+        public var occurredAt: Timestamp
+        public var quantity: Int64
+        public var chargedMicros: Int64
+
+        public init(eventID: String, licenseID: String, assetID: String, originalPeriod: String, occurredAt: Timestamp,
+                    quantity: Int64, chargedMicros: Int64) {
+            self.eventID = eventID
+            self.licenseID = licenseID
+            self.assetID = assetID
+            self.originalPeriod = originalPeriod
+            self.occurredAt = occurredAt
+            self.quantity = quantity
+            self.chargedMicros = chargedMicros
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case quantity
+            case eventID = "event_id"
+            case licenseID = "license_id"
+            case assetID = "asset_id"
+            case originalPeriod = "original_period"
+            case occurredAt = "occurred_at"
+            case chargedMicros = "charged_micros"
+        }
+    }
+
     public var partyID: String
     public var partyName: String
+    /// Late events in this statement's lines, each naming the sealed period it belongs to.
+    public var adjustments: [Adjustment] = []
     public var period: String
     public var currency: String
     public var openingBalanceMicros: Int64
@@ -69,7 +103,7 @@ public struct Statement: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case period, currency, lines
+        case period, currency, lines, adjustments
         case partyID = "party_id"
         case partyName = "party_name"
         case openingBalanceMicros = "opening_balance_micros"

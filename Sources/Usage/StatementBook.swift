@@ -60,13 +60,33 @@ public enum StatementBook {
         }
         let origin = Timestamp(millisecondsSince1970: 0)
         let name = try String.fetchOne(db, sql: "SELECT display_name FROM party WHERE id = ?", arguments: [owner.rawValue]) ?? ""
-        return Statement(
+        var result = Statement(
             partyID: owner.rawValue, partyName: name, period: period.description, currency: currency,
             openingBalanceMicros: try moved(origin, period.start, "IS NOT NULL"), lines: try lines(db, owner: owner, period: period),
             usageMicros: try moved(period.start, period.next.start, "LIKE 'usage.%'"),
             licenseSalesMicros: try moved(period.start, period.next.start, "LIKE 'license.%'"),
             payoutsMicros: -(try moved(period.start, period.next.start, "= 'payout'")),
             closingBalanceMicros: try moved(origin, period.next.start, "IS NOT NULL"), generatedAt: now)
+        result.adjustments = try adjustments(db, owner: owner, period: period)
+        return result
+    }
+
+    /// Events booked in `period` that happened in an earlier period already sealed, on the
+    /// assets this party earns from.
+    static func adjustments(_ db: Database, owner: PartyID, period: Period) throws -> [Statement.Adjustment] {
+        try Row.fetchAll(db, sql: """
+            SELECT e.event_id, e.license_id, l.asset_id, e.occurred_at, e.quantity, e.charged_micros,
+                   strftime('%Y-%m', e.occurred_at / 1000, 'unixepoch') AS original_period
+            FROM usage_event e JOIN license l ON l.id = e.license_id
+            WHERE e.period = ?1 AND e.status = 'accepted' AND e.occurred_at < ?2
+              AND l.asset_id IN (SELECT asset_id FROM earnings_line WHERE party_id = ?3 AND period = ?1)
+              AND EXISTS (SELECT 1 FROM period_close c WHERE c.period = strftime('%Y-%m', e.occurred_at / 1000, 'unixepoch'))
+            ORDER BY e.seq
+            """, arguments: [period.description, period.start.millisecondsSince1970, owner.rawValue]).map { row in
+            Statement.Adjustment(eventID: row["event_id"], licenseID: row["license_id"], assetID: row["asset_id"],
+                                 originalPeriod: row["original_period"], occurredAt: row["occurred_at"],
+                                 quantity: row["quantity"], chargedMicros: row["charged_micros"])
+        }
     }
 
     /// The sealed statement of a closed period, with its hash; nil while the period is open.

@@ -42,6 +42,14 @@ struct PeriodCloseTests {
         #expect((live.json["lines"] as? [[String: Any]])?.first?["quantity"] as? Int == 5_000)
         #expect(live.json["sealed_sha256"] == nil)
 
+        // A late November event lands in December as an adjustment naming its original period.
+        _ = try await UsageIngestTests.send(f, [UsageIngestTests.event("late1", license: license.id.rawValue, quantity: 2_000, at: at)])
+        let withLate = try await f.raw.send(.GET, "/v1/statements?period=2026-12", token: token)
+        let adjustments = try #require(withLate.json["adjustments"] as? [[String: Any]])
+        #expect(adjustments.map { $0["event_id"] as? String } == ["late1"])
+        #expect(adjustments.first?["original_period"] as? String == "2026-11")
+        #expect(try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token).body == sealed.body)
+
         expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken), 409, "period-closed")
         expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: token), 403)
         let csv = try await f.raw.send(.GET, "/v1/periods/2026-11/payouts", token: f.adminToken)
