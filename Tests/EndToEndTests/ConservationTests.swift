@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import Ledger
+import SyncletClient
+import SyncletCore
+import SyncletServer
+import Testing
+import Usage
+
+/// Replays 100,000 random operations — licenses, usage in random batch shapes, duplicates,
+/// reversals, a period close and late events — and checks that money is conserved to the
+/// micro-unit and that how events were batched changes nothing.
+@Suite("Money is conserved across 100,000 random operations")
+struct ConservationTests {
+    struct Operation {
+        var body: String
+    }
+
+    /// The same seeded sequence of events for any server: (index, JSON text).
+    static func events(count: Int, licenses: [String], monthStart: Timestamp, lateAfter: Int, seed: UInt64) -> [String] {
+        var random = SplitMix(seed: seed)
+        var events = [String]()
+        var ids = [String]()
+        for index in 0..<count {
+            let roll = random.next() % 100
+            let license = licenses[Int(random.next() % UInt64(licenses.count))]
+            // Events after the close are dated in the new month, except the late ones.
+            let late = index >= lateAfter && roll < 3
+            let day = index < lateAfter || late ? Int64(random.next() % 10) : 10 + Int64(random.next() % 10)
+            let base = index < lateAfter || late ? monthStart : monthStart.adding(seconds: 32 * 86_400)
+            let at = base.adding(seconds: day * 3_600).rfc3339
+            let kind = ["view", "view", "view", "play", "use"][Int(random.next() % 5)]
+            if roll >= 97, !ids.isEmpty {
+                // A duplicate of an earlier event id (same body: a replay).
+                events.append(events[Int(random.next() % UInt64(events.count))])
+                continue
+            }
+            let id = "ev\(index)"
+            if roll >= 93, let target = ids.randomElement(using: &random) {
+                events.append(UsageIngestTests.event(id, license: license, kind: kind, quantity: 1, at: at, reverses: target))
+            } else {
+                events.append(UsageIngestTests.event(id, license: license, kind: kind, quantity: Int64(1 + random.next() % 500), at: at))
+            }
+            ids.append(id)
+        }
+        return events
+    }
+
+    /// Runs the scenario on a fresh server with the given batch sizes; returns every balance
+    /// by (party name, purpose).
+    static func run(batchSizes: (inout SplitMix) -> Int, seed: UInt64) async throws -> [String: Int64] {
+        let monthStart = Timestamp(rfc3339: "2026-10-01T00:00:00Z")!
+        let clock = TestClock(monthStart.millisecondsSince1970 + 12 * 3_600_000)
+        let f = try await LicensingFixture.make(clock: clock, configure: { $0.payoutThresholdMicros = 1_000_000 })
+        defer { Task { await f.server.stop() } }
+        _ = try await f.grant(900_000_000_000)
+        var licenses = [String]()
+        for (index, template) in ["creator-standard", "commercial-ads", "creator-standard", "social-clip"].enumerated() {
+            let use = LicensingFixture.use.replacingOccurrences(of: "\"tiktok\"", with: "\"youtube\"")
+            let reply = try await f.buy(template: template, key: "lic-\(index)", use: use)
+            #expect(reply.status == 201, "\(reply.text)")
+            licenses.append(try JSONDecoder().decode(Wire.License.self, from: Data(reply.body)).id.rawValue)
+        }
+        let total = 50_000
+        let closeAt = 25_000
+        let events = Self.events(count: total, licenses: licenses, monthStart: monthStart, lateAfter: closeAt, seed: seed)
+        var random = SplitMix(seed: seed &+ 99)
+        var index = 0
+        var sent = [[String]]()
+        while index < total {
+            if index == closeAt {
+                clock.advance(seconds: 40 * 86_400)  // into November
+                let close = try await f.raw.send(.POST, "/v1/periods/2026-10/close", token: f.adminToken)
+                #expect(close.status == 200, "\(close.text)")
+            }
+            let limit = index < closeAt ? closeAt : total
+            let size = min(batchSizes(&random), limit - index)
+            let batch = Array(events[index..<index + size])
+            let reply = try await UsageIngestTests.send(f, batch, ndjson: random.next() % 2 == 0)
+            #expect(reply.status == 200, "\(reply.text.prefix(300))")
+            sent.append(batch)
+            index += size
+        }
+        // Every statement reconciles: closing = opening + usage + sales − payouts, and the
+        // lines' shares are the usage.
+        for party in [f.ada, f.bob] {
+            let token = try await f.server.admin.issueKey(party: party.id, label: "check").token
+            for period in ["2026-10", "2026-11"] {
+                let statement = try await f.raw.send(.GET, "/v1/statements?period=\(period)", token: token).json
+                let value = { (key: String) in statement[key] as? Int ?? 0 }
+                #expect(value("closing_balance_micros") == value("opening_balance_micros") + value("usage_micros")
+                        + value("license_sales_micros") - value("payouts_micros"))
+                let lines = (statement["lines"] as? [[String: Any]] ?? []).compactMap { $0["share_micros"] as? Int }.reduce(0, +)
+                #expect(lines == value("usage_micros"))
+            }
+        }
+        // Replaying every batch changes nothing.
+        let before = try await f.balances()
+        for batch in sent.prefix(20) { _ = try await UsageIngestTests.send(f, batch) }
+        let after = try await f.balances()
+        #expect(before.wallet == after.wallet && before.ada == after.ada && before.bob == after.bob && before.revenue == after.revenue)
+        #expect(after.sum == 0 && after.mismatched == 0)
+        return try await f.server.services.database.read { db in
+            var balances = [String: Int64]()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT coalesce(p.display_name, 'platform') AS name, a.purpose, b.balance_micros FROM ledger_account a
+                JOIN ledger_balance b ON b.account_id = a.id LEFT JOIN party p ON p.id = a.party_id
+                """) {
+                balances["\(row["name"] as String)|\(row["purpose"] as String)"] = row["balance_micros"]
+            }
+            return balances
+        }
+    }
+
+    @Test("the ledger sums to zero, statements reconcile, replays change nothing, and batching does not change the totals")
+    func conservation() async throws {
+        let random = try await Self.run(batchSizes: { Int(1 + $0.next() % 2_000) }, seed: 7)
+        let fixed = try await Self.run(batchSizes: { _ in 500 }, seed: 7)
+        #expect(random.values.reduce(0, +) == 0)
+        #expect(random == fixed)
+    }
+}
