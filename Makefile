@@ -8,7 +8,7 @@ STORAGE ?= Storage
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-ingest bench-smoke clean
+.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -42,6 +42,7 @@ bench-smoke:
 	SYNCLET_BIN=.build/debug/synclet BENCH_SEARCH_ASSETS=20000 BENCH_ITERATIONS=20 Benchmarks/search.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_SECONDS=2 Benchmarks/licensing.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_BATCHES=8 Benchmarks/ingest.sh
+	SYNCLET_BIN=.build/debug/synclet BENCH_EVENTS_SMALL=2000 BENCH_EVENTS_LARGE=8000 Benchmarks/statements.sh
 
 ## The full upload benchmark (1 GiB, release build). Not part of `make test`.
 bench-upload: release
@@ -62,6 +63,10 @@ bench-licensing: release
 ## Usage events per second over HTTP (8 clients, 1,000 per batch) against the sqlite3 CLI. Not part of `make test`.
 bench-ingest: release
 	Benchmarks/ingest.sh
+
+## Statement latency at 100,000 and 1,000,000 events in the open period. Not part of `make test`.
+bench-statements: release
+	Benchmarks/statements.sh
 
 clean:
 	rm -rf .build

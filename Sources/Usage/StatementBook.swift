@@ -50,23 +50,21 @@ public enum StatementBook {
     public static func statement(_ db: Database, owner: PartyID, period: Period, currency: String, now: Timestamp) throws -> Statement {
         let account = try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = 'composer_earnings'",
                                           arguments: [owner.rawValue])
-        func moved(_ from: Timestamp, _ to: Timestamp, _ reasons: String) throws -> Int64 {
+        // Period totals kept by the ledger: a few rows, however many events the period holds.
+        func net(from: String?, to: String?, _ reasonClass: String?) throws -> Int64 {
             guard let account else { return 0 }
-            let inflow = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE credit_account = ? AND created_at >= ? AND created_at < ? AND reason \(reasons)",
-                                            arguments: [account, from.millisecondsSince1970, to.millisecondsSince1970]) ?? 0
-            let outflow = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE debit_account = ? AND created_at >= ? AND created_at < ? AND reason \(reasons)",
-                                             arguments: [account, from.millisecondsSince1970, to.millisecondsSince1970]) ?? 0
-            return inflow - outflow
+            return try Ledger.periodNet(db, account: account, from: from, to: to, reasonClass: reasonClass)
         }
-        let origin = Timestamp(millisecondsSince1970: 0)
+        let this = period.description
+        let next = period.next.description
         let name = try String.fetchOne(db, sql: "SELECT display_name FROM party WHERE id = ?", arguments: [owner.rawValue]) ?? ""
         var result = Statement(
             partyID: owner.rawValue, partyName: name, period: period.description, currency: currency,
-            openingBalanceMicros: try moved(origin, period.start, "IS NOT NULL"), lines: try lines(db, owner: owner, period: period),
-            usageMicros: try moved(period.start, period.next.start, "LIKE 'usage.%'"),
-            licenseSalesMicros: try moved(period.start, period.next.start, "LIKE 'license.%'"),
-            payoutsMicros: -(try moved(period.start, period.next.start, "= 'payout'")),
-            closingBalanceMicros: try moved(origin, period.next.start, "IS NOT NULL"), generatedAt: now)
+            openingBalanceMicros: try net(from: nil, to: this, nil), lines: try lines(db, owner: owner, period: period),
+            usageMicros: try net(from: this, to: next, "usage"),
+            licenseSalesMicros: try net(from: this, to: next, "license"),
+            payoutsMicros: -(try net(from: this, to: next, "payout")),
+            closingBalanceMicros: try net(from: nil, to: next, nil), generatedAt: now)
         result.adjustments = try adjustments(db, owner: owner, period: period)
         return result
     }
