@@ -41,24 +41,6 @@ struct EarningsController {
         router.get("/v1/wallet/spend", use: spend)
     }
 
-    struct Totals: Codable, Sendable, Equatable {
-        var partyID: String
-        var period: String
-        var usageMicros: Int64
-        var licenseSalesMicros: Int64
-        var closingBalanceMicros: Int64
-        var lineCount: Int
-        var at: Timestamp
-        enum CodingKeys: String, CodingKey {
-            case period, at
-            case partyID = "party_id"
-            case usageMicros = "usage_micros"
-            case licenseSalesMicros = "license_sales_micros"
-            case closingBalanceMicros = "closing_balance_micros"
-            case lineCount = "line_count"
-        }
-    }
-
     /// Server-Sent Events: the composer's running totals at once, then after every booking
     /// that changes them; a comment every 15 s keeps proxies from closing the stream.
     @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -81,7 +63,7 @@ struct EarningsController {
                     for await _ in ticks { output.yield(ByteBuffer(string: ": keep-alive\n\n")) }
                 }
                 group.addTask {
-                    var last: Totals? = nil
+                    var last: EarningsUpdate? = nil
                     if let totals = try? await Self.totals(app, party.id) {
                         last = totals
                         output.yield(Self.event(totals))
@@ -110,63 +92,28 @@ struct EarningsController {
         return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: body))
     }
 
-    static func event(_ totals: Totals) -> ByteBuffer {
+    static func event(_ totals: EarningsUpdate) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = (try? encoder.encode(totals)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return ByteBuffer(string: "event: earnings\ndata: \(json)\n\n")
     }
 
-    static func totals(_ app: AppServices, _ party: PartyID) async throws -> Totals {
+    static func totals(_ app: AppServices, _ party: PartyID) async throws -> EarningsUpdate {
         let now = app.settings.clock.now()
         let currency = app.settings.currency
         return try await app.database.read { db in
             let period = Period(containing: now)
             let statement = try StatementBook.statement(db, owner: party, period: period, currency: currency, now: now)
-            return Totals(partyID: party.rawValue, period: period.description, usageMicros: statement.usageMicros,
+            return EarningsUpdate(partyID: party, period: period, usageMicros: statement.usageMicros,
                           licenseSalesMicros: statement.licenseSalesMicros, closingBalanceMicros: statement.closingBalanceMicros,
                           lineCount: statement.lines.count, at: now)
         }
     }
 
-    struct Spend: Codable, Sendable {
-        struct ByLicense: Codable, Sendable {
-            var licenseID: String
-            var code: String
-            var spentMicros: Int64
-            enum CodingKeys: String, CodingKey {
-                case code
-                case licenseID = "license_id"
-                case spentMicros = "spent_micros"
-            }
-        }
-        struct ByPlatform: Codable, Sendable {
-            var platform: String
-            var spentMicros: Int64
-            enum CodingKeys: String, CodingKey {
-                case platform
-                case spentMicros = "spent_micros"
-            }
-        }
-        var partyID: String
-        var period: String
-        var capMicros: Int64?
-        var spentMicros: Int64
-        var byLicense: [ByLicense]
-        var byPlatform: [ByPlatform]
-        enum CodingKeys: String, CodingKey {
-            case period
-            case partyID = "party_id"
-            case capMicros = "cap_micros"
-            case spentMicros = "spent_micros"
-            case byLicense = "by_license"
-            case byPlatform = "by_platform"
-        }
-    }
-
     /// A licensee's spend in a period: per license (purchases and usage), per platform
     /// (usage), the total, and its cap.
-    @Sendable func spend(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Spend> {
+    @Sendable func spend(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WalletSpend> {
         let party = try context.requireParty(.licensee)
         let now = app.settings.clock.now()
         let period = try request.query("period").map { text throws(Problem) -> Period in
@@ -185,20 +132,20 @@ struct EarningsController {
                   AND NOT EXISTS (SELECT 1 FROM usage_event r WHERE r.reverses_seq = e.seq)
                 GROUP BY e.license_id, e.platform
                 """, arguments: [party.id.rawValue, period.description])
-            var byLicense = [String: Spend.ByLicense]()
+            var byLicense = [String: WalletSpend.LicenseSpend]()
             for row in purchases {
                 let id: String = row["id"]
-                byLicense[id, default: .init(licenseID: id, code: row["code"], spentMicros: 0)].spentMicros += row["price_micros"] as Int64
+                byLicense[id, default: .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)].spentMicros += row["price_micros"] as Int64
             }
             var byPlatform = [String: Int64]()
             for row in usage {
                 let id: String = row["license_id"]
                 let spent: Int64 = row["spent"]
-                byLicense[id, default: .init(licenseID: id, code: row["code"], spentMicros: 0)].spentMicros += spent
+                byLicense[id, default: .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)].spentMicros += spent
                 byPlatform[row["platform"], default: 0] += spent
             }
             let licenses = byLicense.values.sorted { $0.licenseID < $1.licenseID }
-            return Spend(partyID: party.id.rawValue, period: period.description, capMicros: try SpendingCap.cap(db, party: party.id),
+            return WalletSpend(partyID: party.id, period: period, capMicros: try SpendingCap.cap(db, party: party.id),
                          spentMicros: licenses.reduce(0) { $0 + $1.spentMicros }, byLicense: licenses,
                          byPlatform: byPlatform.map { .init(platform: $0.key, spentMicros: $0.value) }.sorted { $0.platform < $1.platform })
         })

@@ -22,18 +22,10 @@ struct UsageController {
         router.put("/v1/reporters/:id/platforms", use: setPlatforms)
     }
 
-    struct BatchResult: Codable, Sendable {
-        var accepted: Int
-        var duplicate: Int
-        var flagged: Int
-        var rejected: Int
-        var results: [UsageEventResult]
-    }
-
     /// A batch as a JSON array or NDJSON (`application/x-ndjson`). A malformed event is
     /// rejected with its line; it never fails the good events beside it. The 200 leaves
     /// only after the batch's group commit.
-    @Sendable func ingest(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<BatchResult> {
+    @Sendable func ingest(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<UsageBatchResult> {
         let party = try context.requireParty(.licensee, .reporter)
         var request = request
         let limits = app.settings.limits
@@ -58,7 +50,7 @@ struct UsageController {
         }
         app.earnings.notify()
         func count(_ status: String) -> Int { results.filter { $0.status == status }.count }
-        return JSONResponse(BatchResult(accepted: count("accepted"), duplicate: count("duplicate"), flagged: count("flagged"),
+        return JSONResponse(UsageBatchResult(accepted: count("accepted"), duplicate: count("duplicate"), flagged: count("flagged"),
                                         rejected: count("rejected"), results: results))
     }
 
@@ -176,36 +168,15 @@ struct UsageController {
         try StatementBook.lines(db, owner: owner, period: period)
     }
 
-    struct TracedEvent: Codable, Sendable {
-        var eventID: String
-        var licenseID: String
-        var termsSHA256: String
-        var quantity: Int64
-        var chargedMicros: Int64
-        var channelID: String?
-        var videoID: String?
-        var occurredAt: Timestamp
-        enum CodingKeys: String, CodingKey {
-            case quantity
-            case eventID = "event_id"
-            case licenseID = "license_id"
-            case termsSHA256 = "terms_sha256"
-            case chargedMicros = "charged_micros"
-            case channelID = "channel_id"
-            case videoID = "video_id"
-            case occurredAt = "occurred_at"
-        }
-    }
-
     /// The events behind statement line `n` (1-based, in the statement's order), with their
     /// license and its terms hash.
-    @Sendable func lineEvents(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Page<TracedEvent>> {
+    @Sendable func lineEvents(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Page<StatementLineEvent>> {
         let (owner, period) = try Self.statementTarget(request, context)
         guard let n = context.parameters.get("n").flatMap(Int.init), n >= 1 else { throw Problem.notFound("Statement line") }
         let page = try app.page(request)
         let limit = page.limit
         let after = page.after.flatMap(Int64.init)
-        let events = try await app.database.read { db -> [(Int64, TracedEvent)] in
+        let events = try await app.database.read { db -> [(Int64, StatementLineEvent)] in
             let lines = try Self.lines(db, owner, period)
             guard n <= lines.count else { throw Problem.notFound("Line \(n) of this statement") }
             let line = lines[n - 1]
@@ -215,7 +186,7 @@ struct UsageController {
                 WHERE e.period = ? AND e.status = 'accepted' AND l.asset_id = ? AND l.template_id = ? AND e.platform = ? AND e.kind = ?
                   AND e.seq > ? ORDER BY e.seq LIMIT ?
                 """, arguments: [period.description, line.assetID, line.template, line.platform, line.kind, after ?? 0, limit + 1]).map { row in
-                (row["seq"], TracedEvent(eventID: row["event_id"], licenseID: row["license_id"], termsSHA256: row["terms_sha256"],
+                (row["seq"], StatementLineEvent(eventID: row["event_id"], licenseID: LicenseID(row["license_id"] as String)!, termsSHA256: row["terms_sha256"],
                                          quantity: row["quantity"], chargedMicros: row["charged_micros"], channelID: row["channel_id"],
                                          videoID: row["video_id"], occurredAt: row["occurred_at"]))
             }
