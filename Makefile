@@ -2,13 +2,16 @@
 #   make serve   set up this machine, build, and run the server on ./Storage
 #   make test    set up this machine, build, and run every test (plus benchmark smoke runs)
 
-APT_PACKAGES := libsqlite3-dev libssl-dev libarchive-dev libsndfile1-dev libsodium-dev pkg-config sqlite3 wrk curl openssl
+APT_PACKAGES := libsqlite3-dev libssl-dev libarchive-dev libsndfile1-dev libsodium-dev pkg-config sqlite3 wrk curl openssl chromium python3 python3-venv python3-pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STORAGE ?= Storage
 PORT ?= 8080
 HOST ?= 127.0.0.1
+# The API fuzzer (make fuzz), pinned, in its own virtualenv: Debian's Python refuses global pip installs.
+SCHEMATHESIS_VERSION := 4.32.5
+FUZZ_VENV := .build/fuzz-venv
 
-.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke clean
+.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke fuzz crash-smoke crash-test clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -18,6 +21,9 @@ setup:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "System packages: all present."; fi
 	@command -v swift >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/linux/"; exit 1; }
+	@if $(FUZZ_VENV)/bin/st --version 2>/dev/null | grep -q ' $(SCHEMATHESIS_VERSION)$$'; then echo "schemathesis $(SCHEMATHESIS_VERSION): present."; \
+	else echo "Installing schemathesis $(SCHEMATHESIS_VERSION) into $(FUZZ_VENV)"; \
+	  python3 -m venv $(FUZZ_VENV) && $(FUZZ_VENV)/bin/python -m pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'; fi
 
 build: setup
 	swift build
@@ -29,10 +35,13 @@ release: setup
 serve: release
 	.build/release/synclet serve --host $(HOST) --port $(PORT) --storage $(STORAGE)
 
-## Every test: unit, store, audio and end-to-end over real HTTP; then a short run of each benchmark.
+## Every test: unit, store, audio and end-to-end over real HTTP; then a short run of each benchmark,
+## five kill -9s of the crash test, and the fuzzer.
 test: setup
 	swift build --build-tests
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory crash-smoke
+	$(MAKE) --no-print-directory fuzz
 	swift test --skip-build
 
 ## Short benchmark runs (small files, debug build) so the scripts stay working.
@@ -43,6 +52,21 @@ bench-smoke:
 	SYNCLET_BIN=.build/debug/synclet BENCH_SECONDS=2 Benchmarks/licensing.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_BATCHES=8 Benchmarks/ingest.sh
 	SYNCLET_BIN=.build/debug/synclet BENCH_EVENTS_SMALL=2000 BENCH_EVENTS_LARGE=8000 Benchmarks/statements.sh
+
+## Fuzz the API against its own document (schemathesis; debug build, ~1 min): no 5xx, no answer
+## that breaks /openapi.json. SYNCLET_FUZZ_SEED=n reproduces a run; see Tests/Fuzz/run_fuzz.sh.
+fuzz:
+	SYNCLET_FUZZ_VENV=$(FUZZ_VENV) Tests/Fuzz/run_fuzz.sh .build/debug/synclet
+
+## The crash test, short (debug build, 5 kills, ~15 s): see Tests/Crash/crash_test.py.
+crash-smoke:
+	python3 Tests/Crash/crash_test.py --binary .build/debug/synclet --kills 5
+
+## The crash test: kill -9 the release server 50 times under mixed load (uploads, licenses, usage,
+## credits); after each kill every acknowledged write is checked on disk and over HTTP; prints the
+## counts. A few minutes. CRASH_ARGS="--seed N" reproduces a run. Not part of `make test`.
+crash-test: release
+	python3 Tests/Crash/crash_test.py --binary .build/release/synclet --kills 50 $(CRASH_ARGS)
 
 ## The full upload benchmark (1 GiB, release build). Not part of `make test`.
 bench-upload: release

@@ -8,20 +8,27 @@ import Glibc
 import Darwin
 #endif
 
-/// Limits for reading a pack; all named with units.
+/// Limits for reading a pack; all named with units. The values come from `Limits` (the
+/// server's one table of limits); tests shrink them here.
 public struct PackLimits: Sendable, Equatable {
     /// Entries in the archive, directories and skipped junk included.
-    public var entryCountMax: Int = 512
+    public var entryCountMax: Int
     /// Uncompressed bytes over all entries, counted as they stream.
-    public var totalUncompressedByteCountMax: Int64 = 8 * 1024 * 1024 * 1024
+    public var totalUncompressedByteCountMax: Int64
     /// Uncompressed ÷ compressed bytes allowed for one entry (a zip bomb has thousands).
-    public var compressionRatioMax: Int64 = 100
+    public var compressionRatioMax: Int64
     /// Entries smaller than this are never judged by ratio (tiny files compress a lot legitimately).
-    public var ratioCheckByteCountMin: Int64 = 1 << 20
+    public var ratioCheckByteCountMin: Int64
     /// Bytes of pack.json, which is read into memory.
-    public var packJSONByteCountMax: Int = 1 << 20
+    public var packJSONByteCountMax: Int
 
-    public init() {}
+    public init(_ limits: Limits = Limits()) {
+        entryCountMax = limits.packEntryCountMax
+        totalUncompressedByteCountMax = limits.packUncompressedByteCountMax
+        compressionRatioMax = limits.packCompressionRatioMax
+        ratioCheckByteCountMin = limits.packRatioCheckByteCountMin
+        packJSONByteCountMax = limits.packManifestByteCountMax
+    }
 }
 
 /// One file taken out of a pack.

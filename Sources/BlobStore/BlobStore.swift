@@ -40,16 +40,30 @@ public struct BlobStore: Sendable {
     /// hashes it in one streaming pass, fsyncs it and renames it under its digest. If that
     /// content is already stored, the file is removed instead. Runs on the I/O thread pool.
     public func adopt(fileAt path: String) async throws -> StoredBlob {
+        let blob = try await share(fileAt: path)
+        DurableFile.remove(path)
+        return blob
+    }
+
+    /// Files the file at `path` under its SHA-256 and leaves `path` in place (a hard link,
+    /// made durable): the caller removes `path` once the row that refers to the blob has
+    /// committed. Until then a crash loses nothing: the source is still where it was, and
+    /// filing it again finds the blob already there.
+    public func share(fileAt path: String) async throws -> StoredBlob {
         try await NIOThreadPool.singleton.runIfActive { () throws -> StoredBlob in
             let (sha256, count) = try Self.hashAndSync(path)
             let destination = self.path(of: sha256)
             if DurableFile.size(destination) != nil {
-                DurableFile.remove(path)
                 return StoredBlob(sha256: sha256, byteCount: count)
             }
             let directory = "\(self.root)/\(sha256.prefix(2))"
             try DurableFile.makeDirectories(directory)
-            try DurableFile.rename(path, to: destination)
+            do {
+                try DurableFile.link(path, to: destination)
+            } catch {
+                // Another request filed the same bytes a moment ago.
+                guard DurableFile.size(destination) != nil else { throw error }
+            }
             try DurableFile.syncDirectory(directory)
             return StoredBlob(sha256: sha256, byteCount: count)
         }

@@ -69,6 +69,12 @@ public enum DurableFile {
         try check(Glibc.rename(source, destination), "rename", destination)
     }
 
+    /// A second name for a file (a hard link): both names reach the same bytes, and the
+    /// file lives until the last name goes. Fails if `destination` exists.
+    public static func link(_ source: String, to destination: String) throws(IOError) {
+        try check(Glibc.link(source, destination), "link", destination)
+    }
+
     /// Size in bytes, or `nil` when the file does not exist.
     public static func size(_ path: String) -> Int64? {
         var info = stat()

@@ -114,6 +114,58 @@ public enum Ledger {
                 GROUP BY account, period, class;
                 """)
         }
+
+        // Periods follow the deployment's time zone (`PeriodCalendar`): the trigger asks
+        // `synclet_period(ms)`, which every connection registers (see `periodFunction`).
+        migrator.registerMigration("ledger-3-period-zone") { db in
+            try db.execute(sql: """
+                CREATE TABLE ledger_setting (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                DROP TRIGGER ledger_transfer_period_total;
+                CREATE TRIGGER ledger_transfer_period_total AFTER INSERT ON ledger_transfer BEGIN
+                    INSERT INTO ledger_period_total (account_id, period, reason_class, in_micros)
+                    VALUES (new.credit_account, synclet_period(new.created_at),
+                            CASE WHEN new.reason LIKE 'usage.%' THEN 'usage' WHEN new.reason LIKE 'license.%' THEN 'license'
+                                 WHEN new.reason = 'payout' THEN 'payout' ELSE 'other' END, new.amount_micros)
+                    ON CONFLICT (account_id, period, reason_class) DO UPDATE SET in_micros = in_micros + excluded.in_micros;
+                    INSERT INTO ledger_period_total (account_id, period, reason_class, out_micros)
+                    VALUES (new.debit_account, synclet_period(new.created_at),
+                            CASE WHEN new.reason LIKE 'usage.%' THEN 'usage' WHEN new.reason LIKE 'license.%' THEN 'license'
+                                 WHEN new.reason = 'payout' THEN 'payout' ELSE 'other' END, new.amount_micros)
+                    ON CONFLICT (account_id, period, reason_class) DO UPDATE SET out_micros = out_micros + excluded.out_micros;
+                END;
+                """)
+        }
+    }
+
+    /// `synclet_period(milliseconds)` → `YYYY-MM` in the deployment's zone, for the period
+    /// totals trigger. Register it on every connection (`Configuration.prepareDatabase`).
+    public static func periodFunction(_ calendar: PeriodCalendar) -> DatabaseFunction {
+        DatabaseFunction("synclet_period", argumentCount: 1, pure: true) { values in
+            guard let milliseconds = Int64.fromDatabaseValue(values[0]) else { return nil }
+            return calendar.period(containing: Timestamp(millisecondsSince1970: milliseconds)).description
+        }
+    }
+
+    /// The zone this database's periods are kept in, recorded on first use. Books already
+    /// kept (in UTC, before the zone was a setting) count as UTC. Throws when `calendar`
+    /// differs from the recorded zone: a period must never change shape once money is booked.
+    public static func adoptPeriodZone(_ db: Database, _ calendar: PeriodCalendar) throws {
+        if let recorded = try String.fetchOne(db, sql: "SELECT value FROM ledger_setting WHERE key = 'period_time_zone'") {
+            guard recorded == calendar.timeZoneIdentifier else { throw PeriodZoneMismatch(recorded: recorded, asked: calendar.timeZoneIdentifier) }
+            return
+        }
+        let hasBooks = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ledger_transfer)") ?? false
+        let zone = hasBooks ? "UTC" : calendar.timeZoneIdentifier
+        try db.execute(sql: "INSERT INTO ledger_setting (key, value) VALUES ('period_time_zone', ?)", arguments: [zone])
+        guard zone == calendar.timeZoneIdentifier else { throw PeriodZoneMismatch(recorded: zone, asked: calendar.timeZoneIdentifier) }
+    }
+
+    public struct PeriodZoneMismatch: Error, CustomStringConvertible {
+        public let recorded: String
+        public let asked: String
+        public var description: String {
+            "The books in this folder are kept in periods of \(recorded); they cannot move to \(asked) once money is booked. Start with --period-time-zone \(recorded)."
+        }
     }
 
     /// Net money into an account over a range of periods (`from` inclusive, `to` exclusive,

@@ -85,18 +85,16 @@ public enum SpendingCap {
         }
     }
 
-    /// What left the licensee's wallet this calendar month (UTC), net of what came back
-    /// through reversals.
-    public static func spentThisMonth(_ db: Database, wallet: String, now: Timestamp) throws -> Int64 {
-        let days = now.millisecondsSince1970 / 86_400_000
-        let (year, month, _) = CivilDate.fromDays(days)
-        let monthStart = CivilDate.toDays(year: year, month: month, day: 1) * 86_400_000
+    /// What left the licensee's wallet since `monthStart` (the start of the current period),
+    /// net of what came back through reversals.
+    public static func spent(_ db: Database, wallet: String, since start: Timestamp) throws -> Int64 {
+        let monthStart = start.millisecondsSince1970
         let out = try Int64.fetchOne(db, sql: """
             SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer WHERE debit_account = ? AND created_at >= ?
             """, arguments: [wallet, monthStart]) ?? 0
         let back = try Int64.fetchOne(db, sql: """
             SELECT coalesce(sum(amount_micros), 0) FROM ledger_transfer
-            WHERE credit_account = ? AND created_at >= ? AND reverses IS NOT NULL
+            WHERE credit_account = ? AND created_at >= ? AND (reverses IS NOT NULL OR reason = 'usage.reversal')
             """, arguments: [wallet, monthStart]) ?? 0
         return out - back
     }

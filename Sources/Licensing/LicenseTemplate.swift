@@ -22,7 +22,10 @@ public struct Pricing: Codable, Sendable, Equatable {
     /// What the stated use would cost with its expected views: the flat price plus
     /// floor(views × price per 1,000 ÷ 1,000). Used to order quotes, never to charge.
     public func estimate(for use: IntendedUse) -> Int64 {
-        flatMicros + Money.floorProduct(quantity: use.expectedViews, priceMicros: per1000ViewsMicros, per: 1000)
+        // Saturates rather than traps: an estimate only orders quotes.
+        let views = Money.floorProductIfRepresentable(quantity: use.expectedViews, priceMicros: per1000ViewsMicros, per: 1000) ?? .max
+        let (sum, overflow) = flatMicros.addingReportingOverflow(views)
+        return overflow ? .max : sum
     }
 }
 

@@ -125,6 +125,9 @@ public struct IntendedUse: Codable, Sendable, Equatable {
     }
 
     /// Normalizes (lower-case platform, upper-case territory) and checks ranges.
+    /// A trillion views: more than any clip has had, and small enough that no price overflows.
+    public static let expectedViewsMax: Int64 = 1_000_000_000_000
+
     public func validated() throws(Problem) -> IntendedUse {
         var use = self
         use.platform = platform.lowercased()
@@ -136,7 +139,9 @@ public struct IntendedUse: Codable, Sendable, Equatable {
             throw .invalid("territory must be an ISO 3166 country code such as US or DE.", field: "use.territory")
         }
         guard clipSeconds > 0, clipSeconds <= 86_400 else { throw .invalid("clip_seconds must be from 1 to 86400.", field: "use.clip_seconds") }
-        guard expectedViews >= 0 else { throw .invalid("expected_views must not be negative.", field: "use.expected_views") }
+        guard (0...Self.expectedViewsMax).contains(expectedViews) else {
+            throw .invalid("expected_views must be from 0 to \(Self.expectedViewsMax).", field: "use.expected_views")
+        }
         guard termDays > 0, termDays <= 36_500 else { throw .invalid("term_days must be from 1 to 36500.", field: "use.term_days") }
         return use
     }

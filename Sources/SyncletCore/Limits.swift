@@ -1,28 +1,59 @@
 /// Every limit the server enforces, in one place, each with its unit in its name.
-/// `synclet serve` can override them by flag or environment; tests shrink them.
+///
+/// `synclet serve` sets any of them by `--limit NAME=VALUE` or by the environment variable
+/// `SYNCLET_NAME`, both through the one table `Limits.settings`; tests shrink them directly.
+/// A property without a row in that table fails `LimitsTests`, and so does a row missing
+/// from the README: nothing here can be forgotten by the flags or the documentation.
 public struct Limits: Sendable, Equatable {
-    /// Largest file an upload may declare or send.
-    public var uploadByteCountMax: Int64 = 4 * 1024 * 1024 * 1024
+    // MARK: Requests
+
     /// Largest JSON request body.
     public var jsonBodyByteCountMax: Int = 256 * 1024
-    /// How long an unfinished upload lives after its last byte arrived.
-    public var uploadIdleSecondsMax: Int64 = 24 * 60 * 60
-    /// Unfinished uploads one party may hold at once.
-    public var openUploadCountPerPartyMax: Int = 64
     /// Items per page when the client does not say.
     public var pageSizeDefault: Int = 50
     /// Items per page a client may ask for.
     public var pageSizeMax: Int = 500
-    /// How far a stated duration may differ from the file's own before it is refused.
-    public var durationToleranceMilliseconds: Int64 = 500
+    /// How long a connection may stay silent (no request, or a request body that stops
+    /// arriving) before it is closed, so idle sockets cannot pile up. A response being sent
+    /// (a download, an earnings stream) is never cut by it. Longer than the 60 s for which
+    /// HTTP clients commonly keep an idle connection, so a client does not race the close.
+    public var httpIdleTimeoutSeconds: Int64 = 75
+    /// How long a write waits for SQLite's lock (held by a checkpoint or another process)
+    /// before it fails.
+    public var databaseBusyTimeoutSeconds: Int64 = 10
+
+    // MARK: Uploads
+
+    /// Largest file an upload may declare or send.
+    public var uploadByteCountMax: Int64 = 4 * 1024 * 1024 * 1024
+    /// Upload-Metadata header length.
+    public var uploadMetadataByteCountMax: Int = 4 * 1024
+    /// How long an unfinished upload lives after its last byte arrived.
+    public var uploadIdleSecondsMax: Int64 = 24 * 60 * 60
+    /// Unfinished uploads one party may hold at once.
+    public var openUploadCountPerPartyMax: Int = 64
+    /// How often abandoned uploads are looked for.
+    public var uploadSweepIntervalSeconds: Int64 = 60
+
+    // MARK: Catalog
+
     /// Text fields: titles, names, labels.
     public var titleCharacterCountMax: Int = 200
     /// Tags, moods, genres, instruments: entries per list.
     public var tagCountMax: Int = 32
     /// Tags, moods, genres, instruments: characters per entry.
     public var tagCharacterCountMax: Int = 40
-    /// Upload-Metadata header length.
-    public var uploadMetadataByteCountMax: Int = 4 * 1024
+    /// How far a stated duration may differ from the file's own before it is refused.
+    public var durationToleranceMilliseconds: Int64 = 500
+    /// Characters of a search's text (`q`).
+    public var searchTextCharacterCountMax: Int = 200
+    /// Words of a search's text that are used; the rest are ignored.
+    public var searchWordCountMax: Int = 12
+    /// How often the preview worker looks for work it was not woken for (rows written by
+    /// another process, a missed wake).
+    public var previewRecheckIntervalSeconds: Int64 = 30
+
+    // MARK: Stem packs
 
     /// Entries in a stem pack, directories included.
     public var packEntryCountMax: Int = 512
@@ -30,10 +61,37 @@ public struct Limits: Sendable, Equatable {
     public var packUncompressedByteCountMax: Int64 = 8 * 1024 * 1024 * 1024
     /// Uncompressed ÷ compressed bytes for one pack entry: above it, a bomb.
     public var packCompressionRatioMax: Int64 = 100
+    /// Bytes an entry may unpack to before its compression ratio is checked: tiny files
+    /// compress extremely well and are harmless.
+    public var packRatioCheckByteCountMin: Int64 = 1024 * 1024
+    /// Bytes of a pack's `pack.json`.
+    public var packManifestByteCountMax: Int = 1024 * 1024
+
+    // MARK: Public verification
 
     /// Public verify requests per client address: a burst, refilled at a steady rate.
     public var verifyBurstRequestCountMax: Int = 60
+    /// The steady rate that refills the burst.
     public var verifyRequestsPerMinutePerAddress: Int = 120
+    /// Client addresses the verify rate limiter remembers before it forgets the idle ones.
+    public var verifyAddressCountMax: Int = 100_000
+
+    // MARK: Licenses and money
+
+    /// Channels one license may clear.
+    public var licenseChannelCountMax: Int = 50
+    /// Licenses one limited drop may offer.
+    public var dropLicenseCountMax: Int = 1_000_000
+    /// Movements a wallet shows (the most recent).
+    public var walletMovementCountMax: Int = 50
+    /// Largest single credit to a wallet, by an operator grant or a payment notice.
+    public var walletCreditMicrosMax: Int64 = 1_000_000 * Money.microsPerUnit
+    /// Smallest balance paid out when a period closes; smaller ones carry forward.
+    public var payoutMicrosMin: Int64 = 10 * Money.microsPerUnit
+    /// How far a payment webhook's timestamp may be from the server's clock.
+    public var webhookToleranceSeconds: Int64 = 300
+
+    // MARK: Usage
 
     /// Events in one usage batch.
     public var usageBatchEventCountMax: Int = 10_000
@@ -41,6 +99,397 @@ public struct Limits: Sendable, Equatable {
     public var usageBatchByteCountMax: Int = 8 * 1024 * 1024
     /// How far in the future an event may be dated.
     public var usageFutureToleranceSeconds: Int64 = 300
+    /// Write jobs per group commit: bounds the latency a big batch adds to its first job.
+    public var groupCommitJobCountMax: Int = 256
+
+    // MARK: Earnings streams
+
+    /// Seconds between keep-alive comments on an earnings stream, so proxies keep it open.
+    public var earningsKeepAliveSeconds: Int64 = 15
+    /// Messages queued for one slow earnings stream; older ones are dropped (each update
+    /// carries the full totals, so only the newest matters).
+    public var earningsStreamQueuedMessageCountMax: Int = 16
+    /// Earnings streams open at once on the server.
+    public var earningsStreamCountMax: Int = 1_000
+    /// Earnings streams one composer may hold open at once.
+    public var earningsStreamCountPerPartyMax: Int = 8
 
     public init() {}
+}
+
+// MARK: - The table
+
+extension Limits {
+    /// Why some limits can be lowered but not raised.
+    private static let apiDocument = "openapi.json promises it to clients"
+    private static let apiAndDatabase = "openapi.json promises it and the database enforces it"
+
+    /// Every limit, once: its name, unit, bounds and meaning. The flags, the environment,
+    /// `--list-limits` and the README table are all made from it.
+    public static let settings: [LimitSetting] = [
+        // Requests
+        LimitSetting("json-body-max-bytes", \.jsonBodyByteCountMax, .bytes,
+                     "Largest JSON request body."),
+        LimitSetting("page-size-default", \.pageSizeDefault, .count, max: 500, ceiling: apiDocument,
+                     "Items per page when a list request gives no `limit`; at most page-size-max."),
+        LimitSetting("page-size-max", \.pageSizeMax, .count, max: 500, ceiling: apiDocument,
+                     "Largest `limit` a list request may ask for."),
+        LimitSetting("http-idle-timeout-seconds", \.httpIdleTimeoutSeconds, .seconds,
+                     "A connection silent this long (between requests, or in a stalled request body) is closed; responses being sent are never cut."),
+        LimitSetting("database-busy-timeout-seconds", \.databaseBusyTimeoutSeconds, .seconds,
+                     "How long a write waits for the SQLite lock before it fails."),
+        // Uploads
+        LimitSetting("upload-max-bytes", \.uploadByteCountMax, .bytes,
+                     "Largest file an upload may declare or send (`Tus-Max-Size`)."),
+        LimitSetting("upload-metadata-max-bytes", \.uploadMetadataByteCountMax, .bytes,
+                     "Largest `Upload-Metadata` header."),
+        LimitSetting("upload-idle-seconds", \.uploadIdleSecondsMax, .seconds,
+                     "An unfinished upload expires this long after its last byte."),
+        LimitSetting("open-uploads-max-per-party", \.openUploadCountPerPartyMax, .count,
+                     "Unfinished uploads one party may hold at once."),
+        LimitSetting("upload-sweep-interval-seconds", \.uploadSweepIntervalSeconds, .seconds,
+                     "How often expired uploads are removed."),
+        // Catalog
+        LimitSetting("title-max-characters", \.titleCharacterCountMax, .count, max: 200, ceiling: apiAndDatabase,
+                     "Characters of a title or display name."),
+        LimitSetting("tags-max-per-list", \.tagCountMax, .count, max: 32, ceiling: apiDocument,
+                     "Entries in each of tags, moods, genres and instruments."),
+        LimitSetting("tag-max-characters", \.tagCharacterCountMax, .count, max: 40, ceiling: apiDocument,
+                     "Characters of one tag, mood, genre or instrument."),
+        LimitSetting("duration-tolerance-milliseconds", \.durationToleranceMilliseconds, .milliseconds, min: 0,
+                     "How far a stated duration may differ from the file's own before the file is refused."),
+        LimitSetting("search-text-max-characters", \.searchTextCharacterCountMax, .count, max: 200, ceiling: apiDocument,
+                     "Characters of a search's text (`q`)."),
+        LimitSetting("search-max-words", \.searchWordCountMax, .count,
+                     "Words of a search's text that are used; the rest are ignored."),
+        LimitSetting("preview-recheck-interval-seconds", \.previewRecheckIntervalSeconds, .seconds,
+                     "How often the preview worker looks for pending previews it was not told about."),
+        // Stem packs
+        LimitSetting("pack-max-entries", \.packEntryCountMax, .count,
+                     "Entries in a stem pack, folders included."),
+        LimitSetting("pack-unpacked-max-bytes", \.packUncompressedByteCountMax, .bytes,
+                     "Bytes a pack may unpack to in all."),
+        LimitSetting("pack-max-compression-ratio", \.packCompressionRatioMax, .count,
+                     "Unpacked ÷ packed size of one entry above which it is refused as a bomb."),
+        LimitSetting("pack-ratio-check-min-bytes", \.packRatioCheckByteCountMin, .bytes, min: 0,
+                     "An entry is held to the compression ratio once it unpacks to this many bytes."),
+        LimitSetting("pack-manifest-max-bytes", \.packManifestByteCountMax, .bytes,
+                     "Largest `pack.json`."),
+        // Public verification
+        LimitSetting("verify-burst-max-requests", \.verifyBurstRequestCountMax, .count,
+                     "Public verify requests one address may make at once."),
+        LimitSetting("verify-requests-per-minute", \.verifyRequestsPerMinutePerAddress, .count,
+                     "The rate at which an address's verify burst refills."),
+        LimitSetting("verify-max-addresses", \.verifyAddressCountMax, .count,
+                     "Addresses the verify rate limiter remembers before it forgets idle ones."),
+        // Licenses and money
+        LimitSetting("license-max-channels", \.licenseChannelCountMax, .count, max: 50, ceiling: apiDocument,
+                     "Channels one license may clear."),
+        LimitSetting("drop-max-licenses", \.dropLicenseCountMax, .count, max: 1_000_000, ceiling: apiDocument,
+                     "Licenses one limited drop may offer."),
+        LimitSetting("wallet-max-movements", \.walletMovementCountMax, .count,
+                     "Recent movements a wallet shows."),
+        LimitSetting("wallet-credit-max-amount", \.walletCreditMicrosMax, .amount,
+                     "Largest single credit to a wallet, by an operator grant or a payment notice."),
+        LimitSetting("payout-threshold", \.payoutMicrosMin, .amount, min: 0,
+                     "Balances at or over this amount are paid out when a period closes; smaller ones carry forward."),
+        LimitSetting("webhook-tolerance-seconds", \.webhookToleranceSeconds, .seconds,
+                     "How far a payment webhook's timestamp may be from the server's clock."),
+        // Usage
+        LimitSetting("usage-batch-max-events", \.usageBatchEventCountMax, .count,
+                     "Events in one usage batch."),
+        LimitSetting("usage-batch-max-bytes", \.usageBatchByteCountMax, .bytes,
+                     "Bytes of one usage batch (JSON array or NDJSON)."),
+        LimitSetting("usage-future-tolerance-seconds", \.usageFutureToleranceSeconds, .seconds, min: 0,
+                     "How far in the future a usage event may be dated."),
+        LimitSetting("group-commit-max-jobs", \.groupCommitJobCountMax, .count,
+                     "Write jobs (licenses, usage batches) committed together in one transaction."),
+        // Earnings streams
+        LimitSetting("earnings-keep-alive-seconds", \.earningsKeepAliveSeconds, .seconds,
+                     "Seconds between keep-alive comments on an earnings stream, so proxies keep it open."),
+        LimitSetting("earnings-stream-max-queued", \.earningsStreamQueuedMessageCountMax, .count,
+                     "Messages queued for a slow earnings stream; older ones are dropped."),
+        LimitSetting("earnings-max-streams", \.earningsStreamCountMax, .count,
+                     "Earnings streams open at once on the server."),
+        LimitSetting("earnings-max-streams-per-party", \.earningsStreamCountPerPartyMax, .count,
+                     "Earnings streams one composer may hold open at once."),
+    ]
+
+    /// The setting called `name`, if there is one.
+    public static func setting(named name: String) -> LimitSetting? {
+        settings.first { $0.name == name }
+    }
+
+    /// The limits after the environment (`SYNCLET_…`; an empty variable counts as unset),
+    /// then the assignments from flags, in order: a flag wins over the environment. Every
+    /// value is checked, and so is the whole.
+    public static func resolved(environment: [String: String], assignments: [LimitAssignment] = []) throws(LimitError) -> Limits {
+        var limits = Limits()
+        for setting in settings {
+            guard let text = environment[setting.environment], !text.trimmingWhitespace().isEmpty else { continue }
+            setting.set(try setting.parse(text, from: setting.environment), in: &limits)
+        }
+        for assignment in assignments {
+            guard let match = Self.setting(named: assignment.name) else {
+                throw LimitError.unknown(assignment.name, source: assignment.source)
+            }
+            match.set(try match.parse(assignment.value, from: assignment.source), in: &limits)
+        }
+        try limits.checkConsistency()
+        return limits
+    }
+
+    /// Refuses limits that contradict each other.
+    public func checkConsistency() throws(LimitError) {
+        guard pageSizeDefault <= pageSizeMax else {
+            throw LimitError("page-size-default (\(pageSizeDefault)) must not exceed page-size-max (\(pageSizeMax)); lower the first or raise the second.")
+        }
+    }
+}
+
+// MARK: - One setting
+
+/// One row of the table: a limit's name (for `--limit NAME=VALUE`), its environment
+/// variable, its unit and bounds, and what it means.
+public struct LimitSetting: Sendable {
+    /// How a value is written and read back.
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// A whole number of things.
+        case count
+        /// A size; `4GiB`, `256KiB`, `8MB` and plain bytes are accepted.
+        case bytes
+        /// A duration in seconds; `90`, `5m`, `2h` and `1d` are accepted.
+        case seconds
+        /// A duration in milliseconds; `500` and `2s` are accepted.
+        case milliseconds
+        /// An amount of the deployment's currency, such as `10` or `25.50`; kept in micro-units.
+        case amount
+    }
+
+    /// Lower-case words joined by hyphens, e.g. `usage-batch-max-events`.
+    public let name: String
+    public let kind: Kind
+    /// What the limit means, in one sentence for the README and `--list-limits`.
+    public let summary: String
+    /// The values allowed, in the limit's stored unit (bytes, seconds, ms, micro-units).
+    public let range: ClosedRange<Int64>
+    /// Why the upper bound cannot be raised, when something outside the server promises it.
+    public let ceiling: String?
+    private let read: @Sendable (Limits) -> Int64
+    private let write: @Sendable (inout Limits, Int64) -> Void
+
+    /// Durations are kept below a century: larger ones overflow nanosecond clocks.
+    static let secondsMax: Int64 = 100 * 365 * 86_400
+
+    init<Value: FixedWidthInteger & Sendable>(
+        _ name: String, _ keyPath: WritableKeyPath<Limits, Value> & Sendable, _ kind: Kind,
+        min: Int64 = 1, max: Int64? = nil, ceiling: String? = nil, _ summary: String
+    ) {
+        let unbounded: Int64 = switch kind {
+        case .seconds: Self.secondsMax
+        case .milliseconds: Self.secondsMax * 1000
+        case .count, .bytes, .amount: Int64(Value.max)
+        }
+        let upper = max ?? unbounded
+        precondition(min <= upper, "the bounds of \(name) are empty")
+        self.name = name
+        self.kind = kind
+        self.summary = summary
+        self.range = min...upper
+        self.ceiling = ceiling
+        self.read = { limits in Int64(limits[keyPath: keyPath]) }
+        self.write = { limits, value in limits[keyPath: keyPath] = Value(value) }
+    }
+
+    /// `SYNCLET_` and the name in upper case with underscores.
+    public var environment: String {
+        "SYNCLET_" + name.uppercased().replacingAll("-", with: "_")
+    }
+
+    /// The limit's value in `limits`, in its stored unit.
+    public func value(in limits: Limits) -> Int64 { read(limits) }
+
+    /// Sets the limit; the value must be inside `range` (what `parse` returns always is).
+    public func set(_ value: Int64, in limits: inout Limits) {
+        precondition(range.contains(value), "\(name) = \(value) is outside \(range)")
+        write(&limits, value)
+    }
+
+    public var defaultValue: Int64 { value(in: Limits()) }
+
+    /// Reads a value as an operator writes it; `source` names where it came from
+    /// (`--limit pack-max-entries`, `SYNCLET_PACK_MAX_ENTRIES`) for the error.
+    public func parse(_ text: String, from source: String) throws(LimitError) -> Int64 {
+        guard let value = kind.value(of: String(text.trimmingWhitespace())), range.contains(value) else {
+            throw LimitError("\(source) must be \(requirement); got '\(text)'.")
+        }
+        return value
+    }
+
+    /// The canonical text of a value, which `parse` reads back to the same value.
+    public func format(_ value: Int64) -> String { kind.format(value) }
+
+    public var defaultText: String { format(defaultValue) }
+
+    /// What a valid value looks like, for error messages and `--list-limits`.
+    public var requirement: String {
+        let upper = range.upperBound >= kind.unboundedFrom ? nil : format(range.upperBound)
+        let bounds = upper.map { "from \(format(range.lowerBound)) to \($0)" } ?? "at least \(format(range.lowerBound))"
+        let reason = ceiling.map { " (\($0), so it can be lowered but not raised)" } ?? ""
+        return "\(kind.description), \(bounds)\(reason)"
+    }
+
+    /// This setting's row of the README's Limits table, exactly.
+    public var readmeRow: String {
+        let note = ceiling.map { " At most \(format(range.upperBound)): \($0)." } ?? ""
+        return "| `\(name)` | `\(environment)` | `\(defaultText)` | \(summary)\(note) |"
+    }
+
+    /// The README table's header, above the rows.
+    public static let readmeHeader = """
+        | `--limit` name | environment | default | meaning |
+        |---|---|---|---|
+        """
+}
+
+extension LimitSetting.Kind: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .count: "a whole number"
+        case .bytes: "a size in bytes such as 1048576, 512KiB or 8MiB"
+        case .seconds: "a number of seconds such as 90 (or 5m, 2h, 1d)"
+        case .milliseconds: "a number of milliseconds such as 500 (or 2s)"
+        case .amount: "an amount such as 10 or 25.50"
+        }
+    }
+
+    /// Upper bounds at or past this are not worth printing ("at least 1" says it all).
+    var unboundedFrom: Int64 {
+        switch self {
+        case .seconds: LimitSetting.secondsMax
+        case .milliseconds: LimitSetting.secondsMax * 1000
+        case .count, .bytes, .amount: Int64(Int32.max)
+        }
+    }
+
+    /// Binary and decimal byte units, by lower-case suffix.
+    private static let byteUnits: [String: Int64] = [
+        "": 1, "b": 1,
+        "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+        "kb": 1_000, "mb": 1_000_000, "gb": 1_000_000_000, "tb": 1_000_000_000_000,
+    ]
+    private static let secondUnits: [String: Int64] = ["": 1, "s": 1, "m": 60, "min": 60, "h": 3_600, "d": 86_400]
+    private static let millisecondUnits: [String: Int64] = ["": 1, "ms": 1, "s": 1_000]
+
+    /// The value of `text` in this kind's stored unit, or nil when it is not one.
+    func value(of text: String) -> Int64? {
+        switch self {
+        case .count: Self.scaled(text, units: ["": 1])
+        case .bytes: Self.scaled(text, units: Self.byteUnits)
+        case .seconds: Self.scaled(text, units: Self.secondUnits)
+        case .milliseconds: Self.scaled(text, units: Self.millisecondUnits)
+        case .amount: Money(decimal: text).map(\.micros)
+        }
+    }
+
+    /// Digits (underscores allowed between them), optional spaces, then a unit suffix.
+    private static func scaled(_ text: String, units: [String: Int64]) -> Int64? {
+        let digits = text.prefix { $0.isASCIIDigit || $0 == "_" }
+        let suffix = text.dropFirst(digits.count).trimmingWhitespace().lowercased()
+        guard let first = digits.first, first.isASCIIDigit, digits.last?.isASCIIDigit == true,
+              let number = Int64(String(digits.filter(\.isASCIIDigit))), let unit = units[suffix] else { return nil }
+        let (product, overflow) = number.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : product
+    }
+
+    func format(_ value: Int64) -> String {
+        switch self {
+        case .count, .seconds, .milliseconds:
+            return String(value)
+        case .bytes:
+            for (suffix, unit) in [("TiB", Int64(1) << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+            where value != 0 && value % unit == 0 {
+                return "\(value / unit)\(suffix)"
+            }
+            return String(value)
+        case .amount:
+            var text = Money(micros: value).decimal
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+            return text
+        }
+    }
+}
+
+// MARK: - Assignments and errors
+
+/// `NAME=VALUE` as given on the command line, and where it came from.
+public struct LimitAssignment: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    /// How the operator wrote it, for messages: `--limit pack-max-entries`, `--upload-max-bytes`.
+    public var source: String
+
+    public init(name: String, value: String, source: String) {
+        self.name = name
+        self.value = value
+        self.source = source
+    }
+
+    /// Reads one `--limit` argument.
+    public init(parsing argument: String) throws(LimitError) {
+        let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = parts.first.map { String($0.trimmingWhitespace()) } ?? ""
+        guard parts.count == 2, !name.isEmpty else {
+            throw LimitError("--limit takes NAME=VALUE, e.g. --limit usage-batch-max-events=5000; got '\(argument)'.")
+        }
+        self.init(name: name, value: String(parts[1]), source: "--limit \(name)")
+    }
+}
+
+/// A limit that could not be set, said so that the operator knows what to write instead.
+public struct LimitError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+
+    static func unknown(_ name: String, source: String) -> LimitError {
+        let hint = suggestion(for: name).map { " Did you mean \($0)?" } ?? ""
+        return LimitError("\(source): there is no limit named '\(name)'.\(hint) `synclet serve --list-limits` prints them all (README: Limits).")
+    }
+
+    /// The name meant by a near miss: the same words in another order, an environment
+    /// variable's spelling, or a typo or two.
+    static func suggestion(for name: String) -> String? {
+        var normalized = name.lowercased().replacingAll("_", with: "-")
+        if normalized.hasPrefix("synclet-") { normalized.removeFirst("synclet-".count) }
+        let words = Set(normalized.split(separator: "-"))
+        let names = Limits.settings.map(\.name)
+        if let same = names.first(where: { Set($0.split(separator: "-")) == words }) { return same }
+        let nearest = names.min { editDistance($0, normalized) < editDistance($1, normalized) }
+        return nearest.flatMap { editDistance($0, normalized) <= Swift.max(3, normalized.count / 4) ? $0 : nil }
+    }
+
+    /// Levenshtein distance over characters, for "did you mean".
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...Swift.max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...Swift.max(b.count, 1) where !b.isEmpty {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+extension String {
+    /// Every `target` replaced, without Foundation (SyncletCore does no I/O and needs none).
+    fileprivate func replacingAll(_ target: Character, with replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
 }

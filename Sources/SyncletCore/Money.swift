@@ -50,9 +50,20 @@ public struct Money: Hashable, Comparable, Codable, Sendable, CustomStringConver
     /// `floor(quantity × price ÷ unit)` without overflow for any Int64 quantity and price:
     /// the exact micro-pricing rule of per-use charges.
     public static func floorProduct(quantity: Int64, priceMicros: Int64, per unit: Int64) -> Int64 {
+        guard let result = floorProductIfRepresentable(quantity: quantity, priceMicros: priceMicros, per: unit) else {
+            preconditionFailure("floor(\(quantity) × \(priceMicros) ÷ \(unit)) does not fit in 64 bits; bound the inputs first")
+        }
+        return result
+    }
+
+    /// `floor(quantity × price ÷ unit)`, or nil when the result does not fit in 64 bits.
+    public static func floorProductIfRepresentable(quantity: Int64, priceMicros: Int64, per unit: Int64) -> Int64? {
         precondition(quantity >= 0 && priceMicros >= 0 && unit > 0)
         let product = quantity.multipliedFullWidth(by: priceMicros)
+        // The quotient fits in Int64 when product < unit × 2^63, i.e. 2·high + (top bit of low) < unit
+        // (product < 2^126 here, so 2·high cannot overflow).
+        guard 2 * product.high + Int64(product.low >> 63) < unit else { return nil }
         let (quotient, _) = unit.dividingFullWidth((high: product.high, low: product.low))
-        return quotient
+        return quotient >= 0 ? quotient : nil
     }
 }

@@ -23,16 +23,14 @@ public struct SearchQuery: Sendable, Equatable {
     public var status: AssetStatus?
     public var sort: Sort
 
-    public static let wordCountMax = 12
-    public static let textCharacterCountMax = 200
-
-    /// Parses query parameters; every refusal is a 400 naming the parameter.
-    public init(parameters: (String) -> String?) throws(Problem) {
+    /// Parses query parameters within `limits` (search text length and words); every
+    /// refusal is a 400 naming the parameter.
+    public init(parameters: (String) -> String?, limits: Limits = Limits()) throws(Problem) {
         if let text = parameters("q") {
-            guard text.count <= Self.textCharacterCountMax else {
-                throw .badRequest("q may be at most \(Self.textCharacterCountMax) characters.", field: "q")
+            guard text.count <= limits.searchTextCharacterCountMax else {
+                throw .badRequest("q may be at most \(limits.searchTextCharacterCountMax) characters.", field: "q")
             }
-            match = try Self.matchExpression(text)
+            match = try Self.matchExpression(text, wordCountMax: limits.searchWordCountMax)
         }
         if let text = parameters("kind") {
             guard let value = AssetKind(rawValue: text) else {
@@ -92,7 +90,7 @@ public struct SearchQuery: Sendable, Equatable {
 
     /// Words → `"word"*` terms (implicit AND). Letters and digits only, so nothing the user
     /// types can become FTS5 syntax.
-    static func matchExpression(_ text: String) throws(Problem) -> String {
+    static func matchExpression(_ text: String, wordCountMax: Int) throws(Problem) -> String {
         let words = text.lowercased()
             .split(whereSeparator: { !($0.isLetter || $0.isNumber) })
             .prefix(wordCountMax)

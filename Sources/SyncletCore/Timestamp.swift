@@ -76,8 +76,15 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         }
         let days = CivilDate.toDays(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + min(second, 59) - offsetMinutes * 60
-        self.millisecondsSince1970 = seconds * 1000 + millis
+        let milliseconds = seconds * 1000 + millis
+        // Only instants that print back as four-digit years (an offset can push one out).
+        guard (Self.earliest.millisecondsSince1970...Self.latest.millisecondsSince1970).contains(milliseconds) else { return nil }
+        self.millisecondsSince1970 = milliseconds
     }
+
+    /// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the instants RFC 3339 can write.
+    public static let earliest = Timestamp(millisecondsSince1970: CivilDate.toDays(year: 0, month: 1, day: 1) * 86_400_000)
+    public static let latest = Timestamp(millisecondsSince1970: CivilDate.toDays(year: 10_000, month: 1, day: 1) * 86_400_000 - 1)
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

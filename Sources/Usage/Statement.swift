@@ -75,6 +75,8 @@ public struct Statement: Codable, Sendable, Equatable {
     /// Late events in this statement's lines, each naming the sealed period it belongs to.
     public var adjustments: [Adjustment] = []
     public var period: String
+    /// The zone the period's month is counted in (absent on statements sealed before it was recorded: UTC).
+    public var timeZone: String?
     public var currency: String
     public var openingBalanceMicros: Int64
     public var lines: [Line]
@@ -104,6 +106,7 @@ public struct Statement: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case period, currency, lines, adjustments
+        case timeZone = "time_zone"
         case partyID = "party_id"
         case partyName = "party_name"
         case openingBalanceMicros = "opening_balance_micros"
@@ -170,7 +173,7 @@ public struct Statement: Codable, Sendable, Equatable {
         return """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Statement \(escape(period)) — \(escape(partyName))</title>
             <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}</style></head>
-            <body><h1>Statement \(escape(period))</h1><p>\(escape(partyName)) (\(escape(partyID))) · amounts in \(escape(currency)) · generated \(generatedAt.rfc3339)</p>
+            <body><h1>Statement \(escape(period))</h1><p>\(escape(timeZone ?? "UTC")) calendar month · \(escape(partyName)) (\(escape(partyID))) · amounts in \(escape(currency)) · generated \(generatedAt.rfc3339)</p>
             <p>Opening balance <b>\(Money(micros: openingBalanceMicros).decimal)</b> · usage \(Money(micros: usageMicros).decimal) · license sales \(Money(micros: licenseSalesMicros).decimal) · closing balance <b>\(Money(micros: closingBalanceMicros).decimal)</b></p>
             <table><thead><tr><th>Asset</th><th>Template</th><th>Platform</th><th>Kind</th><th class=n>Quantity</th><th class=n>Gross</th><th class=n>Platform fee</th><th class=n>Your share</th></tr></thead>
             <tbody>

@@ -47,7 +47,8 @@ public enum StatementBook {
     }
 
     /// The live statement of `owner` for `period`, from the ledger and the lines.
-    public static func statement(_ db: Database, owner: PartyID, period: Period, currency: String, now: Timestamp) throws -> Statement {
+    public static func statement(_ db: Database, owner: PartyID, period: Period, periods: PeriodCalendar, currency: String,
+                                 now: Timestamp) throws -> Statement {
         let account = try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = 'composer_earnings'",
                                           arguments: [owner.rawValue])
         // Period totals kept by the ledger: a few rows, however many events the period holds.
@@ -65,25 +66,29 @@ public enum StatementBook {
             licenseSalesMicros: try net(from: this, to: next, "license"),
             payoutsMicros: -(try net(from: this, to: next, "payout")),
             closingBalanceMicros: try net(from: nil, to: next, nil), generatedAt: now)
-        result.adjustments = try adjustments(db, owner: owner, period: period)
+        result.timeZone = periods.timeZoneIdentifier
+        result.adjustments = try adjustments(db, owner: owner, period: period, periods: periods)
         return result
     }
 
     /// Events booked in `period` that happened in an earlier period already sealed, on the
     /// assets this party earns from.
-    static func adjustments(_ db: Database, owner: PartyID, period: Period) throws -> [Statement.Adjustment] {
-        try Row.fetchAll(db, sql: """
-            SELECT e.event_id, e.license_id, l.asset_id, e.occurred_at, e.quantity, e.charged_micros,
-                   strftime('%Y-%m', e.occurred_at / 1000, 'unixepoch') AS original_period
+    static func adjustments(_ db: Database, owner: PartyID, period: Period, periods: PeriodCalendar) throws -> [Statement.Adjustment] {
+        let closed = Set(try String.fetchAll(db, sql: "SELECT period FROM period_close"))
+        guard !closed.isEmpty else { return [] }
+        return try Row.fetchAll(db, sql: """
+            SELECT e.event_id, e.license_id, l.asset_id, e.occurred_at, e.quantity, e.charged_micros
             FROM usage_event e JOIN license l ON l.id = e.license_id
             WHERE e.period = ?1 AND e.status = 'accepted' AND e.occurred_at < ?2
               AND l.asset_id IN (SELECT asset_id FROM earnings_line WHERE party_id = ?3 AND period = ?1)
-              AND EXISTS (SELECT 1 FROM period_close c WHERE c.period = strftime('%Y-%m', e.occurred_at / 1000, 'unixepoch'))
             ORDER BY e.seq
-            """, arguments: [period.description, period.start.millisecondsSince1970, owner.rawValue]).map { row in
-            Statement.Adjustment(eventID: row["event_id"], licenseID: row["license_id"], assetID: row["asset_id"],
-                                 originalPeriod: row["original_period"], occurredAt: row["occurred_at"],
-                                 quantity: row["quantity"], chargedMicros: row["charged_micros"])
+            """, arguments: [period.description, periods.start(of: period).millisecondsSince1970, owner.rawValue]).compactMap { row in
+            let occurredAt = Timestamp(millisecondsSince1970: row["occurred_at"])
+            let original = periods.period(containing: occurredAt).description
+            guard closed.contains(original) else { return nil }
+            return Statement.Adjustment(eventID: row["event_id"], licenseID: row["license_id"], assetID: row["asset_id"],
+                                        originalPeriod: original, occurredAt: occurredAt,
+                                        quantity: row["quantity"], chargedMicros: row["charged_micros"])
         }
     }
 
@@ -126,10 +131,11 @@ public enum StatementBook {
     /// SHA-256), pays out balances at or over the threshold (a transfer to payment clearing
     /// and a payout row), and leaves smaller balances to carry forward. The period must be
     /// over; a period closes once.
-    public static func close(_ db: Database, period: Period, thresholdMicros: Int64, currency: String, now: Timestamp,
-                             hash: (String) -> String) throws -> CloseResult {
-        guard now >= period.next.start else {
-            throw Problem.conflict("period-open", "\(period) is not over yet; it can be closed from \(period.next.start).")
+    public static func close(_ db: Database, period: Period, periods: PeriodCalendar, thresholdMicros: Int64, currency: String,
+                             now: Timestamp, hash: (String) -> String) throws -> CloseResult {
+        let end = periods.start(of: period.next)
+        guard now >= end else {
+            throw Problem.conflict("period-open", "\(period) (\(periods.timeZoneIdentifier)) is not over yet; it can be closed from \(end).")
         }
         guard try !isClosed(db, period) else {
             throw Problem.conflict("period-closed", "\(period) is already closed; its statements are sealed.")
@@ -144,7 +150,7 @@ public enum StatementBook {
         var payouts = [Payout]()
         var carried = 0
         for party in composers {
-            let statement = try statement(db, owner: party, period: period, currency: currency, now: now)
+            let statement = try statement(db, owner: party, period: period, periods: periods, currency: currency, now: now)
             let content = String(decoding: try encoder.encode(statement), as: UTF8.self)
             try db.execute(sql: "INSERT INTO sealed_statement (period, party_id, content, sha256) VALUES (?, ?, ?, ?)",
                            arguments: [period.description, party.rawValue, content, hash(content)])

@@ -85,22 +85,37 @@ public struct UsageBook: Sendable {
     public var futureToleranceSeconds: Int64
     /// Resolves a license key to its id after checking the signature; nil if it does not verify.
     public var keyResolver: @Sendable (String) -> LicenseID?
+    /// Events are booked in the period (of this calendar) they arrive in.
+    public var periods: PeriodCalendar
 
-    public init(templates: TemplateCatalog, feeBasisPoints: BasisPoints, futureToleranceSeconds: Int64,
+    public init(templates: TemplateCatalog, feeBasisPoints: BasisPoints, futureToleranceSeconds: Int64, periods: PeriodCalendar,
                 keyResolver: @escaping @Sendable (String) -> LicenseID?) {
+        self.periods = periods
         self.templates = templates
         self.feeBasisPoints = feeBasisPoints
         self.futureToleranceSeconds = futureToleranceSeconds
         self.keyResolver = keyResolver
     }
 
-    /// What one batch looks up again and again: licenses, assets with their splits, ledger
-    /// accounts. Lives for one transaction only, so it never outlives what it read.
+    /// What one batch looks up again and again (licenses, assets with their splits, ledger
+    /// accounts), and the money it has priced but not yet booked. Lives for one job of a
+    /// group commit only: `flush` books what it holds in the same transaction, before the
+    /// commit, so nothing outlives what it read and nothing is acknowledged unbooked.
     public final class BatchCache {
         var licenses = [LicenseID: LicenseRecord]()
         var splits = [AssetID: (AssetRecord, Splits)]()
         var accounts = [String: LedgerAccountID]()
         var allowed = [String: Bool]()
+        /// Running totals per license and kind, read once and written back at the flush.
+        var counters = [CounterKey: Counter]()
+        /// Money priced per statement line (license, kind, platform, period), booked at the flush.
+        var groups = [GroupKey: Group]()
+        var groupOrder = [GroupKey]()
+        /// Per wallet: what it had spent this period when first asked, and what this batch adds.
+        var spent = [LedgerAccountID: Int64]()
+        /// Per licensee: its monthly cap (nil inside: none).
+        var caps = [PartyID: Int64?]()
+
         public init() {}
 
         func account(_ db: Database, party: PartyID?, purpose: AccountPurpose, now: Timestamp) throws -> LedgerAccountID {
@@ -110,17 +125,136 @@ public struct UsageBook: Sendable {
             accounts[key] = id
             return id
         }
+
+        func counter(_ db: Database, license: LicenseID, kind: UsageKind) throws -> Counter {
+            let key = CounterKey(license: license, kind: kind)
+            if let counter = counters[key] { return counter }
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT total_quantity, charged_micros FROM usage_counter WHERE license_id = ? AND kind = ?"),
+                                       arguments: [license.rawValue, kind.rawValue])
+            let counter = Counter(total: row?["total_quantity"] ?? 0, charged: row?["charged_micros"] ?? 0)
+            counters[key] = counter
+            return counter
+        }
+
+        func group(_ key: GroupKey, license: LicenseRecord, asset: AssetRecord, wallet: LedgerAccountID) -> Group {
+            if let group = groups[key] { return group }
+            groupOrder.append(key)
+            let group = Group(license: license, asset: asset, wallet: wallet)
+            groups[key] = group
+            return group
+        }
     }
 
-    /// Books one event. Never throws for the event's own faults: those are results.
+    struct CounterKey: Hashable {
+        let license: LicenseID
+        let kind: UsageKind
+    }
+
+    /// A license's running totals for one kind, and what this batch changed of them.
+    final class Counter {
+        var total: Int64
+        var charged: Int64
+        var quantityDelta: Int64 = 0
+        var chargedDelta: Int64 = 0
+        var usesDelta: Int64 = 0
+        init(total: Int64, charged: Int64) {
+            self.total = total
+            self.charged = charged
+        }
+        func add(quantity: Int64, charged micros: Int64, uses: Int64) {
+            total += quantity
+            charged += micros
+            quantityDelta += quantity
+            chargedDelta += micros
+            usesDelta += uses
+        }
+    }
+
+    struct GroupKey: Hashable {
+        let license: LicenseID
+        let kind: UsageKind
+        let platform: String
+        let period: String
+    }
+
+    /// The sum of the events of one statement line in a batch: each event's own split, added
+    /// up (so the totals are the same however events are batched), charges and reversals apart.
+    final class Group {
+        let license: LicenseRecord
+        let asset: AssetRecord
+        let wallet: LedgerAccountID
+        var quantity: Int64 = 0
+        var gross: Int64 = 0
+        var fee: Int64 = 0
+        var shares = [PartyID: Int64]()
+        var shareOrder = [PartyID]()
+        var reversedFee: Int64 = 0
+        var reversedShares = [PartyID: Int64]()
+        var reversedShareOrder = [PartyID]()
+        var firstSeq: Int64 = .max
+        var lastSeq: Int64 = .min
+
+        init(license: LicenseRecord, asset: AssetRecord, wallet: LedgerAccountID) {
+            self.license = license
+            self.asset = asset
+            self.wallet = wallet
+        }
+
+        func add(seq: Int64, quantity: Int64, charge: Int64, split: EventSplit, sign: Int64) {
+            firstSeq = min(firstSeq, seq)
+            lastSeq = max(lastSeq, seq)
+            self.quantity += sign * quantity
+            gross += sign * charge
+            if sign > 0 {
+                fee += split.fee
+                for (party, amount) in split.shares {
+                    if shares[party] == nil { shareOrder.append(party) }
+                    shares[party, default: 0] += amount
+                }
+            } else {
+                reversedFee += split.fee
+                for (party, amount) in split.shares {
+                    if reversedShares[party] == nil { reversedShareOrder.append(party) }
+                    reversedShares[party, default: 0] += amount
+                }
+            }
+        }
+    }
+
+    /// How one event's charge was divided, kept on its row so a reversal books its exact opposite.
+    struct EventSplit {
+        var fee: Int64
+        var shares: [(PartyID, Int64)]
+
+        /// `pty_…=12,pty_…=3`: compact, and enough to undo the event exactly.
+        var encoded: String { shares.map { "\($0.0.rawValue)=\($0.1)" }.joined(separator: ",") }
+
+        init(fee: Int64, shares: [(PartyID, Int64)]) {
+            self.fee = fee
+            self.shares = shares
+        }
+
+        init?(fee: Int64?, encoded: String?) {
+            guard let fee, let encoded else { return nil }
+            var shares = [(PartyID, Int64)]()
+            for part in encoded.split(separator: ",") {
+                let pair = part.split(separator: "=")
+                guard pair.count == 2, let party = PartyID(String(pair[0])), let amount = Int64(pair[1]) else { return nil }
+                shares.append((party, amount))
+            }
+            self.init(fee: fee, shares: shares)
+        }
+    }
+
+    /// Books one event. Never throws for the event's own faults: those are results. Its money
+    /// waits in `cache` until `flush`, which the caller runs before the job ends.
     public func book(_ db: Database, _ event: UsageEventInput, line: Int, reporter: PartyID, reporterKind: PartyKind,
-                     now: Timestamp, cache: BatchCache = BatchCache()) throws -> UsageEventResult {
+                     now: Timestamp, cache: BatchCache) throws -> UsageEventResult {
         func rejected(_ reason: String) -> UsageEventResult {
             UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: reason)
         }
-        if let seq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM usage_event WHERE reporter_id = ? AND event_id = ?"),
-                                        arguments: [reporter.rawValue, event.eventID]) {
-            _ = seq
+        if try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM usage_event WHERE reporter_id = ? AND event_id = ?"),
+                              arguments: [reporter.rawValue, event.eventID]) != nil {
             return UsageEventResult(status: "duplicate", eventID: event.eventID, line: line)
         }
         guard event.quantity > 0 else { return rejected("quantity must be positive") }
@@ -138,88 +272,108 @@ public struct UsageBook: Sendable {
         guard isAllowed else {
             return rejected("unknown license \(event.license.prefix(40))")  // not yours: the same answer as unknown
         }
+        let period = periods.period(containing: now).description
         if let original = event.reverses {
-            cache.licenses[license.id] = nil  // a reversal changes counters; read fresh afterwards
-            return try reverse(db, original: original, event: event, license: license, line: line, reporter: reporter, now: now)
+            return try reverse(db, original: original, event: event, license: license, line: line, reporter: reporter, period: period,
+                               now: now, cache: cache)
         }
         guard license.revokedAt == nil else { return rejected("license \(license.code) is revoked") }
 
-        let period = Period(containing: now).description
-        let counter = try Row.fetchOne(db.cachedStatement(sql: "SELECT total_quantity, charged_micros, uses FROM usage_counter WHERE license_id = ? AND kind = ?"),
-                                       arguments: [license.id.rawValue, event.kind.rawValue])
-        let totalBefore: Int64 = counter?["total_quantity"] ?? 0
-        let chargedBefore: Int64 = counter?["charged_micros"] ?? 0
-
-        if let (limit, detail) = try envelopeBreach(db, license: license, event: event, totalBefore: totalBefore) {
+        let counter = try cache.counter(db, license: license.id, kind: event.kind)
+        if let (limit, detail) = try envelopeBreach(db, license: license, event: event, totalBefore: counter.total) {
             let suggest = templates.template(license.templateID)?.beyondEnvelope.suggest
             try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: limit,
-                            detail: detail, suggest: suggest, charged: 0, reversesSeq: nil, now: now)
+                            detail: detail, suggest: suggest, charged: 0, split: nil, reversesSeq: nil, now: now)
             return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: limit, suggestedTemplate: suggest)
         }
 
         let pricing = templates.template(license.templateID)?.pricing
         let rate = UsagePricing.rate(for: event.kind, pricing: (pricing?.per1000ViewsMicros ?? 0, pricing?.perPlayMicros ?? 0, pricing?.perUseMicros ?? 0))
-        let totalAfter = totalBefore + event.quantity
-        let charge = max(0, UsagePricing.chargeNow(totalQuantityAfter: totalAfter, alreadyChargedMicros: min(chargedBefore, Money.floorProduct(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit)),
-                                                   priceMicros: rate.priceMicros, unit: rate.unit))
-        let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
-        if charge > 0, let cap = try SpendingCap.cap(db, party: license.licenseeID),
-           try SpendingCap.spentThisMonth(db, wallet: wallet.rawValue, now: now) + charge > cap {
-            let detail = "the licensee's monthly spending cap is reached"
-            try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "spending_cap",
-                            detail: detail, suggest: nil, charged: 0, reversesSeq: nil, now: now)
-            return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: "spending_cap")
+        // Totals this large are not usage but a mistake; refuse them rather than overflow.
+        let (totalAfter, overflow) = counter.total.addingReportingOverflow(event.quantity)
+        guard !overflow, let due = Money.floorProductIfRepresentable(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit) else {
+            return rejected("quantity \(event.quantity) would take the license's running total beyond what can be priced")
         }
-        try db.cachedStatement(sql: """
-            INSERT INTO usage_counter (license_id, kind, total_quantity, charged_micros, uses) VALUES (?, ?, ?, ?, 1)
-            ON CONFLICT (license_id, kind) DO UPDATE SET total_quantity = total_quantity + excluded.total_quantity,
-                charged_micros = charged_micros + excluded.charged_micros, uses = uses + 1
-            """).execute(arguments: [license.id.rawValue, event.kind.rawValue, event.quantity, charge])
+        let charge = max(0, due - min(counter.charged, due))
+        let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
+        let cap = try cache.caps[license.licenseeID] ?? SpendingCap.cap(db, party: license.licenseeID)
+        cache.caps[license.licenseeID] = .some(cap)
+        if charge > 0, let cap {
+            let spent = try cache.spent[wallet] ?? SpendingCap.spent(db, wallet: wallet.rawValue, since: periods.start(of: periods.period(containing: now)))
+            cache.spent[wallet] = spent
+            if spent + charge > cap {
+                let detail = "the licensee's monthly spending cap is reached"
+                try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "spending_cap",
+                                detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now)
+                return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: "spending_cap")
+            }
+            cache.spent[wallet] = spent + charge
+        }
+        guard let (asset, splits) = try assetSplits(db, license: license, cache: cache) else {
+            return rejected("the licensed asset no longer exists")
+        }
+        let divided = ChargeSplit(priceMicros: charge, feeBasisPoints: feeBasisPoints, splits: splits)
+        let split = EventSplit(fee: divided.feeMicros, shares: divided.shares.map { ($0.partyID, $0.amount) })
         let seq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "accepted", limit: nil,
-                                  detail: nil, suggest: nil, charged: charge, reversesSeq: nil, now: now)
-        try bookCharge(db, charge: charge, license: license, event: event, period: period, seq: seq, wallet: wallet, sign: 1, now: now,
-                       cache: cache)
+                                  detail: nil, suggest: nil, charged: charge, split: split, reversesSeq: nil, now: now)
+        counter.add(quantity: event.quantity, charged: charge, uses: 1)
+        let key = GroupKey(license: license.id, kind: event.kind, platform: event.platform.lowercased(), period: period)
+        cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: seq, quantity: event.quantity, charge: charge, split: split, sign: 1)
         return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, chargedMicros: charge)
     }
 
-    /// Splits a charge (or, with sign -1, takes back a charge's statement lines) and books it.
-    func bookCharge(_ db: Database, charge: Int64, license: LicenseRecord, event: UsageEventInput, period: String, seq: Int64,
-                    wallet: LedgerAccountID, sign: Int64, now: Timestamp, cache: BatchCache = BatchCache()) throws {
-        let asset: AssetRecord
-        let splits: Splits
-        if let cached = cache.splits[license.assetID] {
-            (asset, splits) = cached
-        } else {
-            guard let found = try AssetRecord.fetchOne(db, key: license.assetID) else { return }
-            asset = found
-            splits = try Splits(validating: CatalogStore.effectiveSplits(db, asset: found).shares)
-            cache.splits[license.assetID] = (asset, splits)
-        }
-        let split = ChargeSplit(priceMicros: charge, feeBasisPoints: feeBasisPoints, splits: splits)
-        let cause = Ledger.Cause(type: "usage", id: String(seq))
-        if sign > 0 {
-            let revenue = try cache.account(db, party: nil, purpose: .platformRevenue, now: now)
-            try Ledger.transfer(db, from: wallet, to: revenue, amount: split.feeMicros, reason: "usage.fee", cause: cause, now: now)
-        }
-        for share in split.shares {
-            if sign > 0 {
-                let earnings = try cache.account(db, party: share.partyID, purpose: .composerEarnings, now: now)
-                try Ledger.transfer(db, from: wallet, to: earnings, amount: share.amount, reason: "usage.share", cause: cause, now: now)
-            }
-            try db.cachedStatement(sql: """
-                INSERT INTO earnings_line (party_id, period, asset_id, template_id, platform, kind, quantity, gross_micros, fee_micros, share_micros)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (party_id, period, asset_id, template_id, platform, kind) DO UPDATE SET
-                    quantity = quantity + excluded.quantity, gross_micros = gross_micros + excluded.gross_micros,
-                    fee_micros = fee_micros + excluded.fee_micros, share_micros = share_micros + excluded.share_micros
-                """).execute(arguments: [share.partyID.rawValue, period, asset.id.rawValue, license.templateID, event.platform,
-                                         event.kind.rawValue, sign * event.quantity, sign * charge, sign * split.feeMicros, sign * share.amount])
-        }
+    func assetSplits(_ db: Database, license: LicenseRecord, cache: BatchCache) throws -> (AssetRecord, Splits)? {
+        if let cached = cache.splits[license.assetID] { return cached }
+        guard let asset = try AssetRecord.fetchOne(db, key: license.assetID) else { return nil }
+        let splits = try Splits(validating: CatalogStore.effectiveSplits(db, asset: asset).shares)
+        cache.splits[license.assetID] = (asset, splits)
+        return (asset, splits)
     }
 
-    /// A reversal event takes back an earlier one: the exact opposite transfers, once.
+    /// Books what `cache` holds: per statement line, one transfer per recipient for the
+    /// charges and one back per recipient for the reversals, one line update per rights
+    /// holder, and one counter update per license and kind. Call once, at the end of the job.
+    public func flush(_ db: Database, cache: BatchCache, now: Timestamp) throws {
+        for key in cache.groupOrder {
+            guard let group = cache.groups[key] else { continue }
+            let cause = Ledger.Cause(type: "usage", id: group.firstSeq == group.lastSeq ? String(group.firstSeq) : "\(group.firstSeq)...\(group.lastSeq)")
+            let revenue = try cache.account(db, party: nil, purpose: .platformRevenue, now: now)
+            try Ledger.transfer(db, from: group.wallet, to: revenue, amount: group.fee, reason: "usage.fee", cause: cause, now: now)
+            try Ledger.transfer(db, from: revenue, to: group.wallet, amount: group.reversedFee, reason: "usage.reversal", cause: cause, now: now)
+            var parties = group.shareOrder
+            for party in group.reversedShareOrder where group.shares[party] == nil { parties.append(party) }
+            for party in parties {
+                let earnings = try cache.account(db, party: party, purpose: .composerEarnings, now: now)
+                let earned = group.shares[party] ?? 0
+                let takenBack = group.reversedShares[party] ?? 0
+                try Ledger.transfer(db, from: group.wallet, to: earnings, amount: earned, reason: "usage.share", cause: cause, now: now)
+                try Ledger.transfer(db, from: earnings, to: group.wallet, amount: takenBack, reason: "usage.reversal", cause: cause, now: now)
+                try db.cachedStatement(sql: """
+                    INSERT INTO earnings_line (party_id, period, asset_id, template_id, platform, kind, quantity, gross_micros, fee_micros, share_micros)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (party_id, period, asset_id, template_id, platform, kind) DO UPDATE SET
+                        quantity = quantity + excluded.quantity, gross_micros = gross_micros + excluded.gross_micros,
+                        fee_micros = fee_micros + excluded.fee_micros, share_micros = share_micros + excluded.share_micros
+                    """).execute(arguments: [party.rawValue, key.period, group.asset.id.rawValue, group.license.templateID, key.platform,
+                                             key.kind.rawValue, group.quantity, group.gross, group.fee - group.reversedFee, earned - takenBack])
+            }
+        }
+        for (key, counter) in cache.counters where counter.quantityDelta != 0 || counter.usesDelta != 0 || counter.chargedDelta != 0 {
+            try db.cachedStatement(sql: """
+                INSERT INTO usage_counter (license_id, kind, total_quantity, charged_micros, uses) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (license_id, kind) DO UPDATE SET total_quantity = total_quantity + excluded.total_quantity,
+                    charged_micros = charged_micros + excluded.charged_micros, uses = uses + excluded.uses
+                """).execute(arguments: [key.license.rawValue, key.kind.rawValue, counter.quantityDelta, counter.chargedDelta, counter.usesDelta])
+        }
+        cache.groups = [:]
+        cache.groupOrder = []
+        cache.counters = [:]
+        cache.spent = [:]
+    }
+
+    /// A reversal event takes back an earlier one: the exact opposite of its money, once.
     func reverse(_ db: Database, original: String, event: UsageEventInput, license: LicenseRecord, line: Int, reporter: PartyID,
-                 now: Timestamp) throws -> UsageEventResult {
+                 period: String, now: Timestamp, cache: BatchCache) throws -> UsageEventResult {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM usage_event WHERE reporter_id = ? AND event_id = ?",
                                          arguments: [reporter.rawValue, original]) else {
             return UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: "reverses an unknown event \(original)")
@@ -234,26 +388,54 @@ public struct UsageBook: Sendable {
             return UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: "event \(original) cannot be reversed by this event")
         }
         let charged: Int64 = row["charged_micros"]
-        let kind: String = row["kind"]
+        let kind = UsageKind(rawValue: row["kind"]) ?? event.kind
         let quantity: Int64 = row["quantity"]
-        let period = Period(containing: now).description
+        let platform: String = row["platform"]
         let reversalSeq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "reversal", limit: nil,
-                                          detail: "reverses \(original)", suggest: nil, charged: 0, reversesSeq: seq, now: now)
+                                          detail: "reverses \(original)", suggest: nil, charged: 0, split: nil, reversesSeq: seq, now: now)
         if status == "accepted" {
-            try Ledger.reverseAll(db, of: .init(type: "usage", id: String(seq)), reason: "usage.reversal",
-                                  reversal: .init(type: "usage-reversal", id: String(reversalSeq)), now: now)
-            try db.execute(sql: """
-                UPDATE usage_counter SET total_quantity = total_quantity - ?, charged_micros = charged_micros - ?, uses = uses - 1
-                WHERE license_id = ? AND kind = ?
-                """, arguments: [quantity, charged, license.id.rawValue, kind])
-            var original = event
-            original.kind = UsageKind(rawValue: kind) ?? event.kind
-            original.quantity = quantity
-            original.platform = row["platform"]
-            let wallet = try Ledger.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
-            try bookCharge(db, charge: charged, license: license, event: original, period: period, seq: seq, wallet: wallet, sign: -1, now: now)
+            let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
+            if let split = EventSplit(fee: row["fee_micros"], encoded: row["shares"]) {
+                guard let (asset, _) = try assetSplits(db, license: license, cache: cache) else {
+                    return UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: "the licensed asset no longer exists")
+                }
+                try cache.counter(db, license: license.id, kind: kind).add(quantity: -quantity, charged: -charged, uses: -1)
+                let key = GroupKey(license: license.id, kind: kind, platform: platform, period: period)
+                cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: reversalSeq, quantity: quantity, charge: charged,
+                                                                                     split: split, sign: -1)
+                if cache.spent[wallet] != nil { cache.spent[wallet]! -= charged }
+            } else {
+                // Booked before events kept their split (one transfer set per event): undo those.
+                try flush(db, cache: cache, now: now)
+                try Ledger.reverseAll(db, of: .init(type: "usage", id: String(seq)), reason: "usage.reversal",
+                                      reversal: .init(type: "usage-reversal", id: String(reversalSeq)), now: now)
+                try db.execute(sql: """
+                    UPDATE usage_counter SET total_quantity = total_quantity - ?, charged_micros = charged_micros - ?, uses = uses - 1
+                    WHERE license_id = ? AND kind = ?
+                    """, arguments: [quantity, charged, license.id.rawValue, kind.rawValue])
+                var undone = event
+                undone.kind = kind
+                undone.quantity = quantity
+                undone.platform = platform
+                try legacyLineReversal(db, charge: charged, license: license, event: undone, period: period)
+            }
         }
         return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, reason: "reversed \(original)", chargedMicros: -charged)
+    }
+
+    /// Takes a legacy event's charge back out of its statement lines.
+    func legacyLineReversal(_ db: Database, charge: Int64, license: LicenseRecord, event: UsageEventInput, period: String) throws {
+        guard let asset = try AssetRecord.fetchOne(db, key: license.assetID) else { return }
+        let splits = try Splits(validating: CatalogStore.effectiveSplits(db, asset: asset).shares)
+        let split = ChargeSplit(priceMicros: charge, feeBasisPoints: feeBasisPoints, splits: splits)
+        for share in split.shares {
+            try db.execute(sql: """
+                UPDATE earnings_line SET quantity = quantity - ?, gross_micros = gross_micros - ?, fee_micros = fee_micros - ?,
+                    share_micros = share_micros - ?
+                WHERE party_id = ? AND period = ? AND asset_id = ? AND template_id = ? AND platform = ? AND kind = ?
+                """, arguments: [event.quantity, charge, split.feeMicros, share.amount, share.partyID.rawValue, period, asset.id.rawValue,
+                                 license.templateID, event.platform, event.kind.rawValue])
+        }
     }
 
     /// The first envelope limit an event breaks, if any.
@@ -304,15 +486,17 @@ public struct UsageBook: Sendable {
 
     @discardableResult
     func insertEvent(_ db: Database, _ event: UsageEventInput, reporter: PartyID, license: LicenseRecord, period: String, status: String,
-                     limit: String?, detail: String?, suggest: String?, charged: Int64, reversesSeq: Int64?, now: Timestamp) throws -> Int64 {
+                     limit: String?, detail: String?, suggest: String?, charged: Int64, split: EventSplit?, reversesSeq: Int64?,
+                     now: Timestamp) throws -> Int64 {
         try db.cachedStatement(sql: """
             INSERT INTO usage_event (reporter_id, event_id, license_id, kind, quantity, platform, channel_id, video_id, country,
-                occurred_at, received_at, period, status, flag_limit, flag_detail, suggested_template, charged_micros, reverses_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                occurred_at, received_at, period, status, flag_limit, flag_detail, suggested_template, charged_micros, reverses_seq,
+                fee_micros, shares)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [reporter.rawValue, event.eventID, license.id.rawValue, event.kind.rawValue, event.quantity,
                                      event.platform.lowercased(), event.channelID, event.videoID, event.country?.uppercased(),
                                      event.occurredAt.millisecondsSince1970, now.millisecondsSince1970, period, status, limit, detail,
-                                     suggest, charged, reversesSeq])
+                                     suggest, charged, reversesSeq, split?.fee, split?.encoded])
         return db.lastInsertedRowID
     }
 }

@@ -72,5 +72,15 @@ public enum UsageSchema {
         migrator.registerMigration("usage-3-period-index") { db in
             try db.execute(sql: "CREATE INDEX usage_event_period_occurred ON usage_event(period, occurred_at)")
         }
+
+        // A batch books one set of transfers per statement line, not per event; each event
+        // keeps how its own charge was divided (fee, and `party=micros` shares), so that a
+        // reversal books its exact opposite. Older events (NULL here) were booked one by one.
+        migrator.registerMigration("usage-4-event-split") { db in
+            try db.execute(sql: """
+                ALTER TABLE usage_event ADD COLUMN fee_micros INTEGER;
+                ALTER TABLE usage_event ADD COLUMN shares TEXT;
+                """)
+        }
     }
 }

@@ -63,3 +63,41 @@ struct PeriodCloseTests {
         }
     }
 }
+
+@Suite("Periods are calendar months in the configured time zone")
+struct PeriodTimeZoneTests {
+    @Test("usage at 00:30 on 1 December in Berlin lands in December there, though it is still November in UTC; the folder keeps its zone")
+    func berlinMonths() async throws {
+        let berlin = try #require(PeriodCalendar(timeZone: "Europe/Berlin"))
+        // 2026-11-30 23:30 UTC is 2026-12-01 00:30 in Berlin (CET, UTC+1).
+        let clock = TestClock(Timestamp(rfc3339: "2026-11-30T23:30:00Z")!.millisecondsSince1970)
+        let f = try await LicensingFixture.make(clock: clock, configure: { $0.periods = berlin })
+        let license = try await UsageIngestTests.license(f)
+        let at = Timestamp(rfc3339: "2026-11-30T23:30:00Z")!.rfc3339
+        let sent = try await UsageIngestTests.send(f, [UsageIngestTests.event("z1", license: license.id.rawValue, quantity: 20_000, at: at)])
+        #expect(sent.json["accepted"] as? Int == 1, "\(sent.text)")
+        let token = try await f.server.admin.issueKey(party: f.ada.id, label: "z").token
+        let december = try await f.raw.send(.GET, "/v1/statements?period=2026-12", token: token)
+        #expect(december.json["time_zone"] as? String == "Europe/Berlin")
+        #expect((december.json["lines"] as? [[String: Any]])?.first?["quantity"] as? Int == 20_000)
+        #expect((december.json["usage_micros"] as? Int ?? 0) > 0)
+        let november = try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token)
+        #expect((november.json["lines"] as? [[String: Any]])?.isEmpty == true)
+        #expect(november.json["usage_micros"] as? Int == 0)
+        // November is over in Berlin (it is December there), so it closes now, not an hour later.
+        let close = try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken)
+        #expect(close.status == 200, "\(close.text)")
+        expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-12/close", token: f.adminToken), 409, "period-open")
+        let b = try await f.balances()
+        #expect(b.sum == 0 && b.mismatched == 0)
+        let storage = f.server.storage
+        await f.server.stop()
+
+        // The books of this folder are kept in Berlin months: another zone is refused at start.
+        await #expect(throws: ServerSetupError.self) {
+            _ = try await RunningServer.start(storage: storage) { $0.periods = .utc }
+        }
+        let again = try await RunningServer.start(storage: storage) { $0.periods = berlin }
+        await again.stop()
+    }
+}

@@ -41,7 +41,9 @@ final class RunningServer: @unchecked Sendable {
         self.task = task
     }
 
-    static func start(storage: String? = nil, configure: (inout ServerSettings) -> Void = { _ in }) async throws -> RunningServer {
+    /// `logger` replaces the default (warnings and worse, to the console), e.g. to capture lines.
+    static func start(storage: String? = nil, logger: Logger? = nil,
+                      configure: (inout ServerSettings) -> Void = { _ in }) async throws -> RunningServer {
         // (The defaults below come first; `configure` may override any of them.)
         var settings = ServerSettings()
         settings.host = "127.0.0.1"
@@ -52,8 +54,11 @@ final class RunningServer: @unchecked Sendable {
         settings.paymentWebhookSecret = "test-webhook-secret"
         settings.limits.verifyBurstRequestCountMax = 10_000
         configure(&settings)
-        var logger = Logger(label: "synclet-test")
-        logger.logLevel = .warning
+        let logger = logger ?? {
+            var quiet = Logger(label: "synclet-test")
+            quiet.logLevel = .warning
+            return quiet
+        }()
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = try await buildApplication(settings: settings, logger: logger) { port in
             continuation.yield(port)

@@ -63,7 +63,7 @@ struct UsageIngestTests {
         #expect(try await f.balances().wallet == b.wallet)
 
         // The statement is current now: Ada 60 %, Bob 40 % of 200,000 µ less the 20 % fee.
-        let statement = try await f.raw.send(.GET, "/v1/statements?period=\(Period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))))",
+        let statement = try await f.raw.send(.GET, "/v1/statements?period=\(PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))))",
                                              token: try await adaToken(f))
         #expect(statement.status == 200)
         let lines = try #require(statement.json["lines"] as? [[String: Any]])
@@ -184,7 +184,7 @@ struct UsageIngestTests {
         let license = try await Self.license(f)
         _ = try await Self.send(f, (0..<25).map { Self.event("t\($0)", license: license.id.rawValue, quantity: Int64(400 + $0)) })
         let token = try await adaToken(f)
-        let period = Period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))).description
+        let period = PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))).description
         let json = try await f.raw.send(.GET, "/v1/statements?period=\(period)", token: token)
         let lines = try #require(json.json["lines"] as? [[String: Any]])
         let shareTotal = lines.compactMap { $0["share_micros"] as? Int }.reduce(0, +)

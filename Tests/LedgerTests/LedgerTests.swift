@@ -7,6 +7,7 @@ import Testing
 func makeLedgerDatabase() throws -> DatabaseQueue {
     var configuration = Configuration()
     configuration.foreignKeysEnabled = true
+    configuration.prepareDatabase { db in db.add(function: Ledger.periodFunction(.utc)) }
     let queue = try DatabaseQueue(configuration: configuration)
     var migrator = DatabaseMigrator()
     migrator.registerMigration("parties") { db in

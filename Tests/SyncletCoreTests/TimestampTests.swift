@@ -7,6 +7,14 @@ struct TimestampTests {
     /// 2026-11-21T23:31:41.123Z in milliseconds since 1970.
     static let knownMilliseconds: Int64 = 1_795_303_901_123
 
+    @Test("an offset that pushes an instant outside years 0000–9999 is refused; the edges round-trip")
+    func yearRange() {
+        #expect(Timestamp(rfc3339: "0000-01-01T00:00:00+23:59") == nil)
+        #expect(Timestamp(rfc3339: "9999-12-31T23:59:59-23:59") == nil)
+        #expect(Timestamp(rfc3339: "0000-01-01T00:00:00Z")?.rfc3339 == "0000-01-01T00:00:00.000Z")
+        #expect(Timestamp(rfc3339: "9999-12-31T23:59:59.999Z")?.rfc3339 == "9999-12-31T23:59:59.999Z")
+    }
+
     @Test("the epoch is written as 1970-01-01T00:00:00.000Z")
     func epoch() {
         #expect(Timestamp(millisecondsSince1970: 0).rfc3339 == "1970-01-01T00:00:00.000Z")

@@ -41,8 +41,32 @@ struct UsagePricingTests {
         #expect(period.description == "2026-11")
         #expect(period.next.description == "2026-12")
         #expect(period.next.next.description == "2027-01")
-        #expect(Period(containing: Timestamp(rfc3339: "2026-11-30T23:59:59.999Z")!) == period)
+        #expect(PeriodCalendar.utc.period(containing: Timestamp(rfc3339: "2026-11-30T23:59:59.999Z")!) == period)
+        #expect(PeriodCalendar.utc.period(containing: Timestamp(rfc3339: "2026-12-01T00:00:00Z")!) == period.next)
         #expect(Period("2026-13") == nil)
         #expect(Period("26-11") == nil)
+        #expect(Period("2027-01")!.previous == Period("2026-12"))
+    }
+
+    @Test("periods follow the configured time zone, across daylight saving and year ends")
+    func zonedPeriods() throws {
+        let berlin = try #require(PeriodCalendar(timeZone: "Europe/Berlin"))
+        let november = try #require(Period("2026-11"))
+        // Midnight of 1 November in Berlin (CET, UTC+1) is 23:00 UTC on 31 October.
+        #expect(berlin.start(of: november) == Timestamp(rfc3339: "2026-10-31T23:00:00Z"))
+        #expect(berlin.period(containing: Timestamp(rfc3339: "2026-10-31T22:59:59.999Z")!) == Period("2026-10"))
+        #expect(berlin.period(containing: Timestamp(rfc3339: "2026-10-31T23:00:00Z")!) == november)
+        // April starts in summer time (UTC+2).
+        #expect(berlin.start(of: Period("2026-04")!) == Timestamp(rfc3339: "2026-03-31T22:00:00Z"))
+        let newYork = try #require(PeriodCalendar(timeZone: "America/New_York"))
+        #expect(newYork.start(of: Period("2027-01")!) == Timestamp(rfc3339: "2027-01-01T05:00:00Z"))
+        #expect(newYork.period(containing: Timestamp(rfc3339: "2027-01-01T04:59:59Z")!) == Period("2026-12"))
+        let range = newYork.range(of: november)
+        #expect(range.lowerBound == Timestamp(rfc3339: "2026-11-01T04:00:00Z"))
+        #expect(range.upperBound == Timestamp(rfc3339: "2026-12-01T05:00:00Z"))
+        // UTC needs no tables; unknown names and ambiguous abbreviations are refused.
+        #expect(PeriodCalendar(timeZone: "UTC") == .utc)
+        #expect(PeriodCalendar(timeZone: "Mars/Olympus") == nil)
+        #expect(PeriodCalendar(timeZone: "CET") == nil)
     }
 }

@@ -23,14 +23,19 @@ public struct AppServices: Sendable {
     /// Money-moving writes go through group commits.
     let groupCommitter: GroupCommitter
     /// Live earnings streams to wake after money moves.
-    let earnings = EarningsHub()
+    let earnings: EarningsHub
+    /// This server's own metrics registry, rendered at `/metrics`.
+    public let metrics: ServerMetrics
 
     init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8],
          templates: TemplateCatalog, signingKeys: SigningKeys, webhookSecret: [UInt8]) throws {
         self.templates = templates
         self.signingKeys = signingKeys
         self.webhookSecret = webhookSecret
-        self.groupCommitter = GroupCommitter(writer: database)
+        let metrics = ServerMetrics()
+        self.metrics = metrics
+        self.groupCommitter = GroupCommitter(writer: database, jobCountMax: settings.limits.groupCommitJobCountMax, metrics: metrics)
+        self.earnings = EarningsHub(limits: settings.limits)
         self.settings = settings
         self.layout = layout
         self.database = database

@@ -1,5 +1,7 @@
 import BlobStore
 import Catalog
+import GRDB
+import Ledger
 import Licensing
 import Hummingbird
 import Logging
@@ -55,18 +57,29 @@ public func buildApplication(
     }
     let webhookSecret = try settings.paymentWebhookSecret.map { Array($0.utf8) } ?? loadOrCreateSecret(at: layout.webhookKey)
     let signingKeys = try SigningKeys(folder: layout.signingKeys, now: settings.clock.now())
-    let database = try SyncletDatabase.open(path: layout.database)
+    let database = try { () throws -> DatabasePool in
+        do {
+            return try SyncletDatabase.open(path: layout.database, limits: settings.limits, periods: settings.periods)
+        } catch let mismatch as Ledger.PeriodZoneMismatch {
+            throw ServerSetupError(description: mismatch.description)
+        }
+    }()
     let services = try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
                                    templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret)
     let swept = services.blobs.sweepTemporaryFiles()
     if swept > 0 { logger.info("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
     let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
 
-    let router = Router(context: AppRequestContext.self)
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: AccessLogMiddleware(metrics: services.metrics))
     router.add(middleware: ProblemMiddleware())
+    let routeMethods = RouteMethods()
+    router.add(middleware: MethodMiddleware(routes: routeMethods))
     router.add(middleware: AuthMiddleware(catalog: services.catalog))
     MetaController(app: services).addRoutes(to: router)
+    WebController().addRoutes(to: router)
+    MetricsController(app: services).addRoutes(to: router)
     PartiesController(app: services).addRoutes(to: router)
     UploadsController(app: services).addRoutes(to: router)
     AssetsController(app: services).addRoutes(to: router)
@@ -85,8 +98,10 @@ public func buildApplication(
         }.joined(separator: "/")
         return "\(route.method.rawValue) /\(path)"
     }
+    routeMethods.set(routes)
     let application = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(settings.limits.httpIdleTimeoutSeconds))),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synclet"),
         services: settings.runsBackgroundWorkers
             ? [UploadSweeper(app: services, logger: logger), PreviewWorker(app: services, logger: logger)] : [],

@@ -1,6 +1,7 @@
 import Catalog
 import Hummingbird
 import Logging
+import Synchronization
 import SyncletCore
 
 /// The request context: who is calling (filled by `AuthMiddleware`) and the request id.
@@ -14,6 +15,9 @@ public struct AppRequestContext: RequestContext {
     public var requestID: String
     /// The client's address, for per-address rate limits.
     public var clientAddress: String
+    /// What inner middleware learns for the outer one to report; shared by every copy of
+    /// this context (a copy made inside the chain is not seen outside it).
+    public let facts = RequestFacts()
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
@@ -47,5 +51,17 @@ public struct AppRequestContext: RequestContext {
         let party = try requireParty()
         guard party.kind == .admin else { throw .forbidden("Only the operator's (admin) keys may do this.") }
         return party
+    }
+}
+
+/// Facts about a request that the access log and metrics report once it is answered:
+/// set deep in the chain (the caller, by `AuthMiddleware`), read at its outer end.
+public final class RequestFacts: Sendable {
+    private let caller = Mutex<PartyID?>(nil)
+
+    /// The authenticated party, if any.
+    public var partyID: PartyID? {
+        get { caller.withLock { $0 } }
+        set { caller.withLock { $0 = newValue } }
     }
 }

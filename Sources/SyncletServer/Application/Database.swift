@@ -19,30 +19,43 @@ public enum SyncletDatabase {
         return migrator
     }
 
-    static func configuration() -> Configuration {
+    static func configuration(limits: Limits = Limits(), periods: PeriodCalendar = .utc) -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(Double(limits.databaseBusyTimeoutSeconds))
         configuration.prepareDatabase { db in
             // An acknowledged commit must survive power loss: no weaker setting, ever.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly {
+                // Each job of a group commit runs in a savepoint, and trigger-firing statements
+                // open statement journals: SQLite keeps those rollback copies in temp files,
+                // which cost ~20 page-sized writes per usage event. In memory they cost a copy.
+                // (They only serve rollbacks inside a transaction; durability is the WAL's.)
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                // A group commit dirties thousands of pages: keep them in memory until commit.
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+            }
+            db.add(function: Ledger.periodFunction(periods))
         }
         return configuration
     }
 
-    /// Opens (creating if needed) the database at `path` in WAL mode and migrates it.
-    public static func open(path: String) throws -> DatabasePool {
-        let pool = try DatabasePool(path: path, configuration: configuration())
+    /// Opens (creating if needed) the database at `path` in WAL mode and migrates it. Its
+    /// periods are kept in `periods`' zone; a folder whose books use another zone is refused.
+    public static func open(path: String, limits: Limits = Limits(), periods: PeriodCalendar = .utc) throws -> DatabasePool {
+        let pool = try DatabasePool(path: path, configuration: configuration(limits: limits, periods: periods))
         try migrator.migrate(pool)
+        try pool.write { db in try Ledger.adoptPeriodZone(db, periods) }
         // Refresh the planner's statistics where they are stale (cheap when they are not).
         try pool.write { db in try db.execute(sql: "PRAGMA optimize") }
         return pool
     }
 
     /// An in-memory database for unit tests.
-    public static func inMemory() throws -> DatabaseQueue {
-        let queue = try DatabaseQueue(configuration: configuration())
+    public static func inMemory(periods: PeriodCalendar = .utc) throws -> DatabaseQueue {
+        let queue = try DatabaseQueue(configuration: configuration(periods: periods))
         try migrator.migrate(queue)
+        try queue.write { db in try Ledger.adoptPeriodZone(db, periods) }
         return queue
     }
 }

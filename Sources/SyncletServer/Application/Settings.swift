@@ -8,9 +8,10 @@ public struct ServerSettings: Sendable {
     public var port: Int = 8080
     /// The data folder: database, blobs, uploads, temp files and keys.
     public var storage: String = "Storage"
+    /// Every limit: sizes, counts, rates, intervals, timeouts and the payout threshold.
+    /// `synclet serve` fills it from `--limit NAME=VALUE` and `SYNCLET_…` through
+    /// `Limits.settings`.
     public var limits: Limits = Limits()
-    /// How often abandoned uploads are looked for.
-    public var uploadSweepIntervalSeconds: Int64 = 60
     public var clock: Clock = .system
     /// Run the preview worker and the upload sweeper in the background. Tests turn them off
     /// and run them by hand (`renderPendingPreviews`, `sweepUploads`) to see exact states.
@@ -23,10 +24,15 @@ public struct ServerSettings: Sendable {
     public var currency: String = "USD"
     /// The payment provider's webhook secret; when nil one is made and kept in keys/.
     public var paymentWebhookSecret: String?
-    /// Balances at or over this are paid out when a period closes; smaller ones carry forward.
-    public var payoutThresholdMicros: Int64 = 10_000_000
-    /// How far a webhook's timestamp may be from now.
-    public var webhookToleranceSeconds: Int64 = 300
+
+    /// Balances at or over this are paid out when a period closes; smaller ones carry
+    /// forward. Shorthand for `limits.payoutMicrosMin`, where the value lives.
+    public var payoutThresholdMicros: Int64 {
+        get { limits.payoutMicrosMin }
+        set { limits.payoutMicrosMin = newValue }
+    }
+    /// Periods (statements, closes, spending caps) are calendar months in this zone.
+    public var periods: PeriodCalendar = .utc
 
     public init() {}
 }

@@ -36,7 +36,7 @@ struct AssetsController {
     /// Search for any authenticated party: published assets, or with `mine=true` your own.
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Page<Wire.Asset>> {
         let party = try context.requireParty()
-        let query = try SearchQuery(parameters: request.query)
+        let query = try SearchQuery(parameters: request.query, limits: app.settings.limits)
         let page = try app.page(request)
         let after = try page.after.map { (text) throws(Problem) -> SearchPosition in
             guard let position = SearchPosition(encoded: text, sort: query.sort) else {

@@ -125,6 +125,10 @@ struct UploadsController {
                 throw Problem.tooLarge("The body is \(length) bytes but only \(remaining) remain of Upload-Length \(upload.length).")
             }
             let outcome = try await app.uploadFiles.append(upload.id, chunks: request.body, at: offset, remaining: remaining)
+            switch outcome {  // both outcomes are synced to disk: count what is now durable
+            case .complete(let newOffset): app.metrics.recordUpload(bytes: newOffset - offset, completed: newOffset == upload.length)
+            case .interrupted(let newOffset): app.metrics.recordUpload(bytes: newOffset - offset, completed: false)
+            }
             let now = app.settings.clock.now()
             let expires = now.adding(seconds: app.settings.limits.uploadIdleSecondsMax)
             try await app.catalog.touchUpload(upload.id, expiresAt: expires)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SyncletCore
 
 extension Request {
@@ -13,12 +14,20 @@ extension Request {
             return try await collectBody(upTo: byteCountMax) as ByteBuffer
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem.tooLarge("Bodies here may be at most \(byteCountMax) bytes.")
+        } catch is NIOTooManyBytesError {
+            // A chunked body has no Content-Length: the limit is found while reading.
+            throw Problem.tooLarge("Bodies here may be at most \(byteCountMax) bytes.")
         }
+    }
+
+    /// Whether a Content-Type header names `mediaType` (parameters such as charset aside).
+    static func isMediaType(_ header: String, _ mediaType: String) -> Bool {
+        header.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() == mediaType } ?? false
     }
 
     /// Checks collected JSON bytes against the named schema and decodes them.
     func decodeJSON<T: Decodable>(_ type: T.Type, schema: String, bytes: ByteBuffer) throws -> T {
-        if let contentType = headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+        if let contentType = headers[.contentType], !Self.isMediaType(contentType, "application/json") {
             throw Problem.unsupportedMediaType("Send the body as application/json.")
         }
         let data = Data(bytes.readableBytesView)
@@ -35,7 +44,7 @@ extension Request {
     /// Reads a JSON body of at most `byteCountMax` bytes, checks it against the named
     /// schema of the API document, and decodes it.
     func decodeJSON<T: Decodable>(_ type: T.Type, schema: String, byteCountMax: Int) async throws -> T {
-        if let contentType = headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+        if let contentType = headers[.contentType], !Self.isMediaType(contentType, "application/json") {
             throw Problem.unsupportedMediaType("Send the body as application/json.")
         }
         if let length = headers[.contentLength].flatMap(Int.init), length > byteCountMax {
@@ -45,6 +54,8 @@ extension Request {
         do {
             buffer = try await self.body.collect(upTo: byteCountMax)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.tooLarge("JSON bodies may be at most \(byteCountMax) bytes.")
+        } catch is NIOTooManyBytesError {
             throw Problem.tooLarge("JSON bodies may be at most \(byteCountMax) bytes.")
         }
         let data = Data(buffer.readableBytesView)

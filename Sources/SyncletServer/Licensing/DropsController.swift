@@ -26,13 +26,12 @@ struct DropsController {
                   state: drop.state(at: now))
     }
 
-    static let dropQuantityMax = 1_000_000
-
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Drop> {
         _ = try context.requireAdmin()
         let body = try await request.decodeJSON(Wire.CreateDrop.self, schema: "CreateDrop", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
-        guard (1...Self.dropQuantityMax).contains(body.quantity) else {
-            throw Problem.invalid("quantity must be from 1 to \(Self.dropQuantityMax).", field: "quantity")
+        let quantityMax = app.settings.limits.dropLicenseCountMax
+        guard (1...quantityMax).contains(body.quantity) else {
+            throw Problem.invalid("quantity must be from 1 to \(quantityMax).", field: "quantity")
         }
         guard body.endsAt > body.startsAt else { throw Problem.invalid("ends_at must be after starts_at.", field: "ends_at") }
         guard app.templates.template(body.template) != nil else {
@@ -100,7 +99,7 @@ struct DropsController {
             items.append(BundleItem(name: "\(folder)/\(folder).\(container)", path: app.blobs.path(of: sha)))
         }
         if record.envelope.stemsIncluded, asset.kind == .track {
-            for stem in try await app.catalog.stems(of: asset.id) where stem.status != .withdrawn {
+            for stem in try await app.catalog.stems(of: asset.id) where stem.status == .published {
                 if let sha = stem.blobSHA256, let container = stem.container {
                     items.append(BundleItem(name: "\(folder)/stems/\(AssetFilesController.safeName(stem.title)).\(container)",
                                             path: app.blobs.path(of: sha)))

@@ -10,31 +10,61 @@ import Usage
 
 /// Tells live earnings streams that money was booked. Each stream then re-reads its own
 /// composer's totals and sends them if they changed: cheap, and it can never send totals
-/// from a commit that did not happen.
+/// from a commit that did not happen. Holds at most `earningsStreamCountMax` streams, and
+/// `earningsStreamCountPerPartyMax` per composer, so open connections stay bounded.
 final class EarningsHub: Sendable {
-    private let subscribers = Mutex<[UUID: AsyncStream<Void>.Continuation]>([:])
+    private struct Subscriber {
+        let party: PartyID
+        let continuation: AsyncStream<Void>.Continuation
+    }
 
-    func subscribe() -> (UUID, AsyncStream<Void>) {
+    private let subscribers = Mutex<[UUID: Subscriber]>([:])
+    private let streamCountMax: Int
+    private let streamCountPerPartyMax: Int
+
+    init(limits: Limits) {
+        streamCountMax = limits.earningsStreamCountMax
+        streamCountPerPartyMax = limits.earningsStreamCountPerPartyMax
+    }
+
+    /// A new subscription for `party`; a 429 when the party holds as many streams as it may,
+    /// a 503 when the server does.
+    func subscribe(party: PartyID) throws(Problem) -> (UUID, AsyncStream<Void>) {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = UUID()
-        subscribers.withLock { $0[id] = continuation }
+        let (total, own): (Int, Int) = subscribers.withLock { subscribers in
+            let counts = (subscribers.count, subscribers.values.filter { $0.party == party }.count)
+            if counts.0 < streamCountMax && counts.1 < streamCountPerPartyMax {
+                subscribers[id] = Subscriber(party: party, continuation: continuation)
+            }
+            return counts
+        }
+        if own >= streamCountPerPartyMax {
+            throw Problem(status: 429, type: "too-many-streams", title: "Too many earnings streams",
+                          detail: "You hold \(own) open earnings streams, the most allowed; close one (another tab or client) and connect again.",
+                          extensions: ["retry_after": "30"])
+        }
+        if total >= streamCountMax {
+            throw Problem(status: 503, type: "too-many-streams", title: "Too many earnings streams",
+                          detail: "The server holds as many earnings streams as it allows (\(streamCountMax)); connect again in a minute.",
+                          extensions: ["retry_after": "60"])
+        }
         return (id, stream)
     }
 
     func unsubscribe(_ id: UUID) {
-        _ = subscribers.withLock { $0.removeValue(forKey: id) }?.finish()
+        _ = subscribers.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
     }
 
     /// Called after a commit that moved money.
     func notify() {
-        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield() }
+        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.continuation.yield() }
     }
 }
 
 /// `GET /v1/earnings/stream` and `GET /v1/wallet/spend`.
 struct EarningsController {
     let app: AppServices
-    static let keepAliveSeconds: Int64 = 15
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/v1/earnings/stream", use: stream)
@@ -42,17 +72,19 @@ struct EarningsController {
     }
 
     /// Server-Sent Events: the composer's running totals at once, then after every booking
-    /// that changes them; a comment every 15 s keeps proxies from closing the stream.
+    /// that changes them; a comment every `earningsKeepAliveSeconds` keeps proxies from
+    /// closing the stream.
     @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
         let party = try context.requireParty(.composer)
         let app = self.app
-        let (id, changes) = app.earnings.subscribe()
-        let (body, output) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(16))
+        let (id, changes) = try app.earnings.subscribe(party: party.id)
+        let limits = app.settings.limits
+        let (body, output) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(limits.earningsStreamQueuedMessageCountMax))
         let producer = Task {
             let ticks = AsyncStream<Void> { continuation in
                 let timer = Task {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(Self.keepAliveSeconds))
+                        try? await Task.sleep(for: .seconds(limits.earningsKeepAliveSeconds))
                         continuation.yield()
                     }
                 }
@@ -102,9 +134,10 @@ struct EarningsController {
     static func totals(_ app: AppServices, _ party: PartyID) async throws -> EarningsUpdate {
         let now = app.settings.clock.now()
         let currency = app.settings.currency
+        let periods = app.settings.periods
         return try await app.database.read { db in
-            let period = Period(containing: now)
-            let statement = try StatementBook.statement(db, owner: party, period: period, currency: currency, now: now)
+            let period = periods.period(containing: now)
+            let statement = try StatementBook.statement(db, owner: party, period: period, periods: periods, currency: currency, now: now)
             return EarningsUpdate(partyID: party, period: period, usageMicros: statement.usageMicros,
                           licenseSalesMicros: statement.licenseSalesMicros, closingBalanceMicros: statement.closingBalanceMicros,
                           lineCount: statement.lines.count, at: now)
@@ -119,10 +152,11 @@ struct EarningsController {
         let period = try request.query("period").map { text throws(Problem) -> Period in
             guard let period = Period(text) else { throw .badRequest("period is YYYY-MM, e.g. 2026-11.", field: "period") }
             return period
-        } ?? Period(containing: now)
+        } ?? app.settings.periods.period(containing: now)
+        let range = app.settings.periods.range(of: period)
         return JSONResponse(try await app.database.read { db in
-            let from = period.start.millisecondsSince1970
-            let to = period.next.start.millisecondsSince1970
+            let from = range.lowerBound.millisecondsSince1970
+            let to = range.upperBound.millisecondsSince1970
             let purchases = try Row.fetchAll(db, sql: """
                 SELECT id, code, price_micros FROM license WHERE licensee_id = ? AND issued_at >= ? AND issued_at < ? AND revoked_at IS NULL
                 """, arguments: [party.id.rawValue, from, to])

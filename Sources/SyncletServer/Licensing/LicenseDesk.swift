@@ -22,10 +22,12 @@ struct LicenseDesk: Sendable {
         let signer = PASETOSigner(entry: app.signingKeys.current)
         let now = app.settings.clock.now()
         let feeBasisPoints = feeBasisPoints
+        let channelCountMax = app.settings.limits.licenseChannelCountMax
+        let periods = app.settings.periods
         let route = "POST /v1/licenses"
-        return try await app.groupCommitter.submit { db in
+        let (stored, isNew) = try await app.groupCommitter.submit { db -> (Idempotency.Stored, Bool) in
             if let stored = try Idempotency.replay(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256) {
-                return stored
+                return (stored, false)
             }
             guard let asset = try AssetRecord.fetchOne(db, key: request.assetID), asset.status == .published else {
                 throw Problem(status: 422, type: "asset-not-licensable", title: "This asset cannot be licensed",
@@ -38,7 +40,7 @@ struct LicenseDesk: Sendable {
             let use = try request.use.validated()
             let violations = template.envelope.violations(of: use)
             guard violations.isEmpty else { throw Self.outsideEnvelope(violations, use: use, templates: templates) }
-            let channels = try Self.validated(request.channels ?? [])
+            let channels = try Self.validated(request.channels ?? [], countMax: channelCountMax)
 
             let splits = try Splits(validating: CatalogStore.effectiveSplits(db, asset: asset).shares)
             let price = template.pricing.flatMicros
@@ -50,7 +52,7 @@ struct LicenseDesk: Sendable {
                               extensions: ["price_micros": String(price), "balance_micros": String(balance)])
             }
             if let cap = try SpendingCap.cap(db, party: licensee.id) {
-                let spent = try SpendingCap.spentThisMonth(db, wallet: wallet.rawValue, now: now)
+                let spent = try SpendingCap.spent(db, wallet: wallet.rawValue, since: periods.start(of: periods.period(containing: now)))
                 guard spent + price <= cap else {
                     throw Problem(status: 402, type: "spending-cap-reached", title: "The monthly spending cap is reached",
                                   detail: "This license costs \(Money(micros: price)); \(Money(micros: spent)) of your \(Money(micros: cap)) monthly cap is spent. Ask the operator to raise the cap, or wait for next month.",
@@ -103,8 +105,10 @@ struct LicenseDesk: Sendable {
             let stored = Idempotency.Stored(status: 201, body: body)
             try Idempotency.record(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256,
                                    stored: stored, now: now)
-            return stored
+            return (stored, true)
         }
+        if isNew { app.metrics.recordLicenseIssued() }
+        return stored
     }
 
     static let encoder: JSONEncoder = {
@@ -122,11 +126,10 @@ struct LicenseDesk: Sendable {
                        extensions: ["limits": violations.map(\.limit).joined(separator: ","), "suggested": covering.first ?? ""])
     }
 
-    static let channelCountMax = 50
-
-    static func validated(_ channels: [ClearedChannel]) throws(Problem) -> [ClearedChannel] {
-        guard channels.count <= channelCountMax else {
-            throw .invalid("A license clears at most \(channelCountMax) channels.", field: "channels")
+    /// Channels trimmed, lower-cased platforms, duplicates dropped, at most `countMax`.
+    static func validated(_ channels: [ClearedChannel], countMax: Int) throws(Problem) -> [ClearedChannel] {
+        guard channels.count <= countMax else {
+            throw .invalid("A license clears at most \(countMax) channels.", field: "channels")
         }
         var seen = Set<ClearedChannel>()
         var result = [ClearedChannel]()

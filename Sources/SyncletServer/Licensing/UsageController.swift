@@ -34,12 +34,12 @@ struct UsageController {
                                    eventCountMax: limits.usageBatchEventCountMax)
         let keys = app.signingKeys
         let book = UsageBook(templates: app.templates, feeBasisPoints: app.settings.platformFeeBasisPoints,
-                             futureToleranceSeconds: limits.usageFutureToleranceSeconds,
+                             futureToleranceSeconds: limits.usageFutureToleranceSeconds, periods: app.settings.periods,
                              keyResolver: { token in (try? VerifyController.verifiedClaims(token, keys: keys)).flatMap { LicenseID($0.jti) } })
         let now = app.settings.clock.now()
         let results = try await app.groupCommitter.submit { db in
             let cache = UsageBook.BatchCache()
-            return try lines.enumerated().map { index, parsed -> UsageEventResult in
+            let results = try lines.enumerated().map { index, parsed -> UsageEventResult in
                 switch parsed {
                 case .failure(let reason):
                     return UsageEventResult(status: "rejected", eventID: nil, line: index + 1, reason: reason.text)
@@ -47,41 +47,66 @@ struct UsageController {
                     return try book.book(db, event, line: index + 1, reporter: party.id, reporterKind: party.kind, now: now, cache: cache)
                 }
             }
+            // The batch's money, per statement line, in this same transaction.
+            try book.flush(db, cache: cache, now: now)
+            return results
         }
         app.earnings.notify()
         func count(_ status: String) -> Int { results.filter { $0.status == status }.count }
-        return JSONResponse(UsageBatchResult(accepted: count("accepted"), duplicate: count("duplicate"), flagged: count("flagged"),
-                                        rejected: count("rejected"), results: results))
+        let batch = UsageBatchResult(accepted: count("accepted"), duplicate: count("duplicate"), flagged: count("flagged"),
+                                     rejected: count("rejected"), results: results)
+        app.metrics.recordUsage(accepted: batch.accepted, duplicate: batch.duplicate, flagged: batch.flagged, rejected: batch.rejected)
+        return JSONResponse(batch)
     }
 
     /// Splits a body into events: each parsed, or the reason it could not be.
     static func parse(_ bytes: [UInt8], contentType: String, eventCountMax: Int) throws(Problem) -> [Result<UsageEventInput, ReasonError>] {
         let decoder = JSONDecoder()
-        let chunks: [[UInt8]]
-        if contentType.lowercased().hasPrefix("application/x-ndjson") {
-            chunks = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
+        let parsed: [Result<UsageEventInput, ReasonError>]
+        guard Request.isMediaType(contentType, "application/x-ndjson") || Request.isMediaType(contentType, "application/json") else {
+            throw .unsupportedMediaType("Send events as application/json (an array) or application/x-ndjson (one per line).")
+        }
+        if Request.isMediaType(contentType, "application/x-ndjson") {
+            let chunks = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
                 .reversed().drop(while: { $0.allSatisfy { $0 == 32 || $0 == 13 } }).reversed()
+            guard chunks.count <= eventCountMax else {
+                throw .tooLarge("A batch may hold at most \(eventCountMax) events; split it.")
+            }
+            // Read as one JSON array (one decoder pass for the whole batch); only if some
+            // line is not JSON at all, line by line, to name the lines that are not.
+            var array = [UInt8]()
+            array.reserveCapacity(bytes.count + 2)
+            array.append(UInt8(ascii: "["))
+            for (index, chunk) in chunks.enumerated() {
+                if index > 0 { array.append(UInt8(ascii: ",")) }
+                array.append(contentsOf: chunk)
+            }
+            array.append(UInt8(ascii: "]"))
+            if chunks.allSatisfy({ chunk in chunk.contains { $0 > 32 } }),
+               let elements = try? decoder.decode([BatchElement].self, from: Data(array)), elements.count == chunks.count {
+                parsed = elements.map { element in element.parsed.mapError { ReasonError($0.reason) } }
+            } else {
+                parsed = chunks.map { chunk in
+                    do {
+                        return .success(try decoder.decode(CheckedUsageEvent.self, from: Data(chunk)).event)
+                    } catch let refusal as CheckedUsageEvent.Refusal {
+                        return .failure(ReasonError(refusal.reason))
+                    } catch {
+                        return .failure(ReasonError("not a valid event (malformed JSON)"))
+                    }
+                }
+            }
         } else {
-            guard let array = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [Any] else {
+            guard let elements = try? decoder.decode([BatchElement].self, from: Data(bytes)) else {
                 throw .badRequest("Send a JSON array of events, or NDJSON with Content-Type: application/x-ndjson.")
             }
-            chunks = array.map { (try? JSONSerialization.data(withJSONObject: $0)).map(Array.init) ?? [] }
-        }
-        guard chunks.count <= eventCountMax else {
-            throw .tooLarge("A batch may hold at most \(eventCountMax) events; split it.")
-        }
-        guard !chunks.isEmpty else { throw .badRequest("The batch holds no events.") }
-        return chunks.map { chunk in
-            do {
-                let value = try decoder.decode(JSONValue.self, from: Data(chunk))
-                try OpenAPIDocument.shared.validate(value, schema: "UsageEvent")
-                return .success(try decoder.decode(UsageEventInput.self, from: Data(chunk)))
-            } catch let problem as Problem {
-                return .failure(ReasonError(problem.detail))
-            } catch {
-                return .failure(ReasonError("not a valid event (malformed JSON or wrong types)"))
+            guard elements.count <= eventCountMax else {
+                throw .tooLarge("A batch may hold at most \(eventCountMax) events; split it.")
             }
+            parsed = elements.map { element in element.parsed.mapError { ReasonError($0.reason) } }
         }
+        guard !parsed.isEmpty else { throw .badRequest("The batch holds no events.") }
+        return parsed
     }
 
     struct ReasonError: Error {
@@ -123,13 +148,18 @@ struct UsageController {
     func build(_ owner: PartyID, _ period: Period) async throws -> Usage.Statement {
         let now = app.settings.clock.now()
         let currency = app.settings.currency
+        let periods = app.settings.periods
         return try await app.database.read { db in
+            // The operator may name any party (`party=`): one that does not exist has no statement.
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM party WHERE id = ?)", arguments: [owner.rawValue]) ?? false else {
+                throw Problem.notFound("Statement of \(owner)")
+            }
             if let sealed = try StatementBook.sealed(db, owner: owner, period: period) {
                 var statement = try JSONDecoder().decode(Usage.Statement.self, from: Data(sealed.content.utf8))
                 statement.sealedSHA256 = sealed.sha256
                 return statement
             }
-            return try StatementBook.statement(db, owner: owner, period: period, currency: currency, now: now)
+            return try StatementBook.statement(db, owner: owner, period: period, periods: periods, currency: currency, now: now)
         }
     }
 
@@ -139,10 +169,11 @@ struct UsageController {
         let text = context.parameters.get("period") ?? ""
         guard let period = Period(text) else { throw Problem.badRequest("The period is YYYY-MM, e.g. 2026-11.", field: "period") }
         let now = app.settings.clock.now()
-        let threshold = app.settings.payoutThresholdMicros
+        let threshold = app.settings.limits.payoutMicrosMin
         let currency = app.settings.currency
+        let periods = app.settings.periods
         let result = try await app.groupCommitter.submit { db in
-            try StatementBook.close(db, period: period, thresholdMicros: threshold, currency: currency, now: now,
+            try StatementBook.close(db, period: period, periods: periods, thresholdMicros: threshold, currency: currency, now: now,
                                     hash: { SHA256Hasher.digest(Array($0.utf8)).hex })
         }
         return JSONResponse(result)

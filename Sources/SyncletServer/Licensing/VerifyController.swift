@@ -15,7 +15,8 @@ struct VerifyController {
     init(app: AppServices) {
         self.app = app
         self.limiter = RateLimiter(burst: app.settings.limits.verifyBurstRequestCountMax,
-                                   perMinute: app.settings.limits.verifyRequestsPerMinutePerAddress)
+                                   perMinute: app.settings.limits.verifyRequestsPerMinutePerAddress,
+                                   addressCountMax: app.settings.limits.verifyAddressCountMax)
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {

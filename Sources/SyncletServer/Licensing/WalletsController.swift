@@ -20,8 +20,6 @@ struct WalletsController {
         router.post("/v1/webhooks/payments", use: payment)
     }
 
-    static let movementCountDefault = 50
-
     @Sendable func own(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Wallet> {
         let party = try context.requireParty(.licensee)
         return JSONResponse(try await wallet(of: party.id))
@@ -34,9 +32,10 @@ struct WalletsController {
 
     func wallet(of party: PartyID) async throws -> Wire.Wallet {
         let now = app.settings.clock.now()
+        let movementCountMax = app.settings.limits.walletMovementCountMax
         let (balance, movements) = try await app.database.write { db -> (Int64, [Wire.Movement]) in
             let account = try Ledger.account(db, party: party, purpose: .licenseeWallet, now: now)
-            let movements = try Ledger.movements(db, account: account, before: nil, limit: Self.movementCountDefault).map {
+            let movements = try Ledger.movements(db, account: account, before: nil, limit: movementCountMax).map {
                 Wire.Movement(id: $0.id.rawValue, amountMicros: $0.creditAccount == account ? $0.amountMicros : -$0.amountMicros,
                               reason: $0.reason, cause: "\($0.causeType):\($0.causeID)", at: $0.createdAt)
             }
@@ -54,8 +53,6 @@ struct WalletsController {
         return party
     }
 
-    static let grantMicrosMax: Int64 = 1_000_000 * Money.microsPerUnit
-
     /// The operator credits a wallet (promotional or manual credit). Idempotent.
     @Sendable func grant(_ request: Request, context: AppRequestContext) async throws -> Response {
         let admin = try context.requireAdmin()
@@ -64,8 +61,9 @@ struct WalletsController {
         var request = request
         let bytes = try await request.collectLimitedBody(upTo: app.settings.limits.jsonBodyByteCountMax)
         let body = try request.decodeJSON(Wire.Grant.self, schema: "Grant", bytes: bytes)
-        guard body.amountMicros > 0, body.amountMicros <= Self.grantMicrosMax else {
-            throw Problem.invalid("amount_micros must be from 1 to \(Self.grantMicrosMax).", field: "amount_micros")
+        let creditMax = app.settings.limits.walletCreditMicrosMax
+        guard body.amountMicros > 0, body.amountMicros <= creditMax else {
+            throw Problem.invalid("amount_micros must be from 1 to \(creditMax).", field: "amount_micros")
         }
         let now = app.settings.clock.now()
         let hash = SHA256Hasher.digest(Array(target.id.rawValue.utf8) + Array(bytes.readableBytesView)).hex
@@ -95,10 +93,11 @@ struct WalletsController {
         let bytes = Array(try await request.collectLimitedBody(upTo: app.settings.limits.jsonBodyByteCountMax).readableBytesView)
         let now = app.settings.clock.now()
         try WebhookSignature.verify(header: request.headers[.webhookSignature], body: bytes, secret: app.webhookSecret,
-                                    now: now, toleranceSeconds: app.settings.webhookToleranceSeconds)
+                                    now: now, toleranceSeconds: app.settings.limits.webhookToleranceSeconds)
         let notice = try request.decodeJSON(Wire.PaymentNotice.self, schema: "PaymentNotice", bytes: ByteBuffer(bytes: bytes))
-        guard notice.amountMicros > 0, notice.amountMicros <= Self.grantMicrosMax, !notice.paymentID.isEmpty, notice.paymentID.count <= 200 else {
-            throw Problem.invalid("amount_micros must be positive and payment_id 1 to 200 characters.", field: "amount_micros")
+        let creditMax = app.settings.limits.walletCreditMicrosMax
+        guard notice.amountMicros > 0, notice.amountMicros <= creditMax, !notice.paymentID.isEmpty, notice.paymentID.count <= 200 else {
+            throw Problem.invalid("amount_micros must be from 1 to \(creditMax) and payment_id 1 to 200 characters.", field: "amount_micros")
         }
         guard let party = try await app.catalog.party(notice.licenseeID), party.kind == .licensee else {
             throw Problem.invalid("licensee_id \(notice.licenseeID) is not a licensee.", field: "licensee_id")
@@ -116,8 +115,8 @@ struct WalletsController {
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        let body = #"{"payment_id":"\#(notice.paymentID.replacingOccurrences(of: "\"", with: ""))","status":"\#(credited ? "credited" : "duplicate")"}"#
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        let body = try JSONEncoder().encode(["payment_id": notice.paymentID, "status": credited ? "credited" : "duplicate"])
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 

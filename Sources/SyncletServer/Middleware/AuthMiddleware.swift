@@ -18,6 +18,7 @@ struct AuthMiddleware: RouterMiddleware {
         context.party = party
         context.keyID = key.id
         context.logger[metadataKey: "party"] = .string(party.id.rawValue)
+        context.facts.partyID = party.id
         return try await next(request, context)
     }
 

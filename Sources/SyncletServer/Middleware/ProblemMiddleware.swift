@@ -14,8 +14,12 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let problem = Self.problem(for: error, context: context)
+            // The request id is in the logger's metadata; the access line follows at info.
             if problem.status >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.error("request failed", metadata: ["status": "\(problem.status)", "error": "\(String(reflecting: error))"])
+            } else {
+                context.logger.debug("request refused", metadata: ["status": "\(problem.status)", "problem": "\(problem.type)",
+                                                                   "detail": "\(problem.detail)"])
             }
             return Self.response(for: problem, context: context, head: request.method == .head)
         }
@@ -75,6 +79,7 @@ struct ProblemMiddleware: RouterMiddleware {
         if problem.status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"synclet\"" }
         if let offset = problem.extensions["offset"] { headers[.uploadOffset] = offset }
         if let wait = problem.extensions["retry_after"] { headers[.retryAfter] = wait }
+        if let allow = problem.extensions["allow"] { headers[.allow] = allow }
         headers[.contentLength] = String(data.count)
         return Response(status: .init(code: problem.status), headers: headers,
                         body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: data)))

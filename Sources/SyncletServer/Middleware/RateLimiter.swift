@@ -2,8 +2,8 @@ import Synchronization
 import SyncletCore
 
 /// A token bucket per client address: `burst` requests at once, refilled at `perMinute`.
-/// Addresses idle long enough to be full again are forgotten, so memory stays bounded by
-/// the addresses active in the last minute or so.
+/// Past `addressCountMax` addresses, those idle long enough to be full again are forgotten,
+/// so memory stays bounded by the addresses active in the last minute or so.
 final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -13,18 +13,19 @@ final class RateLimiter: Sendable {
     private let burst: Double
     private let perMillisecond: Double
     private let buckets = Mutex<[String: Bucket]>([:])
-    static let addressCountMax = 100_000
+    private let addressCountMax: Int
 
-    init(burst: Int, perMinute: Int) {
+    init(burst: Int, perMinute: Int, addressCountMax: Int) {
         self.burst = Double(max(1, burst))
         self.perMillisecond = Double(max(1, perMinute)) / 60_000
+        self.addressCountMax = addressCountMax
     }
 
     /// Takes one token for `address`; throws a 429 problem when there is none.
     func take(_ address: String, now: Timestamp) throws(Problem) {
         let ms = now.millisecondsSince1970
         let waitSeconds: Int? = buckets.withLock { buckets in
-            if buckets.count > Self.addressCountMax {
+            if buckets.count > addressCountMax {
                 let fullAfter = Int64(burst / perMillisecond)
                 buckets = buckets.filter { ms - $0.value.updatedMilliseconds < fullAfter }
             }

@@ -40,19 +40,23 @@ struct AssetIntake: Sendable {
                 app.uploadFiles.remove(upload.id)
                 throw problem
             }
-            let blob = try await app.blobs.adopt(fileAt: partPath)
+            // Filed beside the upload (a hard link), so that a crash before the commit
+            // below leaves the upload whole and resumable; the upload's file goes after.
+            let blob = try await app.blobs.share(fileAt: partPath)
             let now = app.settings.clock.now()
             let new = CatalogStore.NewAsset(
                 id: app.newID(now), ownerID: owner.id, metadata: metadata,
                 audio: .init(blob: blob, facts: facts, filename: upload.filename), now: now)
             do {
                 let record = try await app.catalog.createAsset(new, consuming: upload.id)
+                app.uploadFiles.remove(upload.id)
                 app.previewSignal.wake()
                 return record
             } catch {
                 // The row was refused after the file moved: drop the blob unless something shares it.
                 if try await !app.catalog.blobInUse(blob.sha256) { app.blobs.remove(blob.sha256) }
                 try? await app.catalog.deleteUpload(upload.id)
+                app.uploadFiles.remove(upload.id)
                 throw error
             }
         }

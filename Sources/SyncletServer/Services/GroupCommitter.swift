@@ -21,13 +21,13 @@ final class GroupCommitter: Sendable {
     private let queue = Queue()
     private let signal: AsyncStream<Void>.Continuation
     private let loop: Task<Void, Never>
-    /// Jobs per transaction at most: bounds the latency a big batch adds to its first job.
-    static let batchJobCountMax = 256
 
     /// Observed batch sizes, for tests and metrics.
     var batchSizes: [Int] { queue.batchSizes.withLock { $0 } }
 
-    init(writer: any DatabaseWriter) {
+    /// `jobCountMax` jobs per transaction at most (`Limits.groupCommitJobCountMax`): it
+    /// bounds the latency a big batch adds to its first job.
+    init(writer: any DatabaseWriter, jobCountMax: Int = Limits().groupCommitJobCountMax, metrics: ServerMetrics? = nil) {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.signal = continuation
         let queue = self.queue
@@ -35,13 +35,13 @@ final class GroupCommitter: Sendable {
             for await _ in stream {
                 while true {
                     let batch: [Job] = queue.pending.withLock { jobs in
-                        let taken = Array(jobs.prefix(Self.batchJobCountMax))
+                        let taken = Array(jobs.prefix(jobCountMax))
                         jobs.removeFirst(taken.count)
                         return taken
                     }
                     if batch.isEmpty { break }
                     queue.batchSizes.withLock { $0.append(batch.count) }
-                    await Self.run(batch, writer: writer)
+                    await Self.run(batch, writer: writer, metrics: metrics)
                 }
             }
         }
@@ -61,7 +61,8 @@ final class GroupCommitter: Sendable {
         return result as! T
     }
 
-    private static func run(_ batch: [Job], writer: any DatabaseWriter) async {
+    private static func run(_ batch: [Job], writer: any DatabaseWriter, metrics: ServerMetrics?) async {
+        let start = ContinuousClock.now
         do {
             let outcomes = try await writer.write { db -> [Result<any Sendable, any Error>] in
                 batch.map { job in
@@ -77,6 +78,8 @@ final class GroupCommitter: Sendable {
                     return outcome
                 }
             }
+            // Recorded before the answers leave, so a scrape after an answer already counts its commit.
+            metrics?.recordGroupCommit(jobs: batch.count, duration: start.duration(to: .now))
             for (job, outcome) in zip(batch, outcomes) { job.continuation.resume(with: outcome) }
         } catch {
             // The commit itself failed: nothing of the batch is durable, so every job fails.

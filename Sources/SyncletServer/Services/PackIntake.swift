@@ -56,10 +56,7 @@ struct PackIntake: Sendable {
     private func ingest(_ request: Wire.CreatePack, upload: UploadRecord, owner: PartyRecord, directory: String,
                         adopted: inout [StoredBlob]) async throws -> (AssetRecord, [AssetRecord], [String]) {
         let limits = app.settings.limits
-        var packLimits = PackLimits()
-        packLimits.entryCountMax = limits.packEntryCountMax
-        packLimits.totalUncompressedByteCountMax = limits.packUncompressedByteCountMax
-        packLimits.compressionRatioMax = limits.packCompressionRatioMax
+        let packLimits = PackLimits(limits)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let archive = app.uploadFiles.path(upload.id)
         let readerLimits = packLimits

@@ -28,16 +28,16 @@ public final class PreviewSignal: Sendable {
 struct PreviewWorker: Service {
     let app: AppServices
     let logger: Logger
-    /// Idle re-check, in case a wake was missed (e.g. rows written by another process).
-    static let idleRecheckSeconds: Int64 = 30
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 let signal = app.previewSignal
+                // Re-check now and then, in case a wake was missed (e.g. rows written by another process).
+                let recheck = Duration.seconds(app.settings.limits.previewRecheckIntervalSeconds)
                 group.addTask {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(Self.idleRecheckSeconds))
+                        try? await Task.sleep(for: recheck)
                         signal.wake()
                     }
                 }

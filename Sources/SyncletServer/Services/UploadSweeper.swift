@@ -11,7 +11,7 @@ struct UploadSweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        let interval = Duration.seconds(app.settings.uploadSweepIntervalSeconds)
+        let interval = Duration.seconds(app.settings.limits.uploadSweepIntervalSeconds)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let removed = try await sweep()
