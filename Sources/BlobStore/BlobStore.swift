@@ -111,6 +111,22 @@ public struct BlobStore: Sendable {
         DurableFile.remove(path(of: sha256))
     }
 
+    /// Removes blobs that `isReferenced` says nothing refers to: files filed for a row that a
+    /// crash kept from committing. Only at start, before anything writes: a running server
+    /// files blobs before their rows commit. Returns how many went.
+    public func sweepUnreferenced(isReferenced: (String) throws -> Bool) rethrows -> Int {
+        var removed = 0
+        for folder in DurableFile.list(root) where folder.count == 2 {
+            for name in DurableFile.list("\(root)/\(folder)") where name.count == 64 && name.hasPrefix(folder) {
+                if try !isReferenced(name) {
+                    DurableFile.remove("\(root)/\(folder)/\(name)")
+                    removed += 1
+                }
+            }
+        }
+        return removed
+    }
+
     /// Removes leftovers of interrupted writes; called at start, before anything writes.
     public func sweepTemporaryFiles() -> Int {
         let names = DurableFile.list(tempRoot)

@@ -41,6 +41,19 @@ extension CatalogStore {
     }
 
     /// Whether a blob is still referenced by an asset's file, preview or waveform, or an attachment.
+    /// Every blob a row refers to (assets' files, previews, waveforms, pack attachments).
+    public func referencedBlobs() async throws -> Set<String> {
+        try await writer.read { db in
+            Set(try String.fetchAll(db, sql: """
+                SELECT blob_sha256 FROM asset WHERE blob_sha256 IS NOT NULL
+                UNION SELECT preview_sha256 FROM asset WHERE preview_sha256 IS NOT NULL
+                UNION SELECT waveform_sha256 FROM asset WHERE waveform_sha256 IS NOT NULL
+                UNION SELECT blob_sha256 FROM asset_attachment
+                """))
+        }
+    }
+
+    /// Keep in step with `referencedBlobs`.
     public func blobInUse(_ sha256: String) async throws -> Bool {
         try await writer.read { db in
             try Bool.fetchOne(db, sql: """

@@ -800,6 +800,7 @@ class CrashTest:
         stored_blobs = {path.name for path in (self.storage / "blobs").glob("*/*") if path.is_file()}
         self.snapshot["stored_blobs"] = stored_blobs
         self.counts["unreferenced blobs (max seen)"] = max(self.counts["unreferenced blobs (max seen)"], len(stored_blobs - referenced))
+        self.snapshot["unreferenced_blobs"] = stored_blobs - referenced
         temp = list((self.storage / "tmp").iterdir())
         self.snapshot["temp_files"] = [path.name for path in temp]
         self.counts["temp files left by kills"] += len(temp)
@@ -838,6 +839,10 @@ class CrashTest:
         leftovers = [name for name in self.snapshot["temp_files"] if (self.storage / "tmp" / name).exists()]
         if leftovers:
             self.fail(f"{len(leftovers)} temp files left by the kill are still in tmp/ after the restart: {leftovers[:3]}")
+        # Blobs filed for rows the kill kept from committing are swept at start.
+        stranded = [sha for sha in self.snapshot.get("unreferenced_blobs", ()) if self.blob_path(sha).exists()]
+        if stranded:
+            self.fail(f"{len(stranded)} blobs no row referred to at the kill are still in blobs/ after the restart: {stranded[:3]}")
 
     def online(self, what, method, path, token=None, **kwargs):
         try:
