@@ -115,6 +115,10 @@ public struct UsageBook: Sendable {
         var spent = [LedgerAccountID: Int64]()
         /// Per licensee: its monthly cap (nil inside: none).
         var caps = [PartyID: Int64?]()
+        /// Per license reference as sent (id, code or key): the license it names (nil inside: none).
+        var resolved = [String: LicenseID?]()
+        /// The period the batch books into (its `now` is one instant).
+        var period: String?
 
         public init() {}
 
@@ -250,40 +254,48 @@ public struct UsageBook: Sendable {
     /// waits in `cache` until `flush`, which the caller runs before the job ends.
     public func book(_ db: Database, _ event: UsageEventInput, line: Int, reporter: PartyID, reporterKind: PartyKind,
                      now: Timestamp, cache: BatchCache) throws -> UsageEventResult {
-        func rejected(_ reason: String) -> UsageEventResult {
-            UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: reason)
+        let duplicate = UsageEventResult(status: "duplicate", eventID: event.eventID, line: line)
+        func isReplay() throws -> Bool {
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM usage_event WHERE reporter_id = ? AND event_id = ?"),
+                               arguments: [reporter.rawValue, event.eventID]) != nil
         }
-        if try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM usage_event WHERE reporter_id = ? AND event_id = ?"),
-                              arguments: [reporter.rawValue, event.eventID]) != nil {
-            return UsageEventResult(status: "duplicate", eventID: event.eventID, line: line)
+        // A replay changes nothing and answers `duplicate`, whatever would become of it now.
+        // Events that would be stored find out from their own insert (the event id is unique
+        // per reporter); the others, and reversals, ask first.
+        func rejected(_ reason: String) throws -> UsageEventResult {
+            try isReplay() ? duplicate : UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: reason)
         }
-        guard event.quantity > 0 else { return rejected("quantity must be positive") }
+        guard event.quantity > 0 else { return try rejected("quantity must be positive") }
         guard event.occurredAt.millisecondsSince1970 <= now.millisecondsSince1970 + futureToleranceSeconds * 1000 else {
-            return rejected("occurred_at is more than \(futureToleranceSeconds) s in the future")
+            return try rejected("occurred_at is more than \(futureToleranceSeconds) s in the future")
         }
-        guard let licenseID = resolve(db, event.license),
+        let resolved = cache.resolved[event.license] ?? resolve(db, event.license)
+        cache.resolved[event.license] = .some(resolved)
+        guard let licenseID = resolved,
               let license = try cache.licenses[licenseID] ?? LicenseRecord.fetchOne(db, key: licenseID) else {
-            return rejected("unknown license \(event.license.prefix(40))")
+            return try rejected("unknown license \(event.license.prefix(40))")
         }
         cache.licenses[licenseID] = license
         let allowedKey = "\(license.id.rawValue)|\(event.platform.lowercased())"
         let isAllowed = try cache.allowed[allowedKey] ?? allowed(db, license: license, platform: event.platform, reporter: reporter, kind: reporterKind)
         cache.allowed[allowedKey] = isAllowed
         guard isAllowed else {
-            return rejected("unknown license \(event.license.prefix(40))")  // not yours: the same answer as unknown
+            return try rejected("unknown license \(event.license.prefix(40))")  // not yours: the same answer as unknown
         }
-        let period = periods.period(containing: now).description
+        let period = cache.period ?? periods.period(containing: now).description
+        cache.period = period
         if let original = event.reverses {
+            guard try !isReplay() else { return duplicate }
             return try reverse(db, original: original, event: event, license: license, line: line, reporter: reporter, period: period,
                                now: now, cache: cache)
         }
-        guard license.revokedAt == nil else { return rejected("license \(license.code) is revoked") }
+        guard license.revokedAt == nil else { return try rejected("license \(license.code) is revoked") }
 
         let counter = try cache.counter(db, license: license.id, kind: event.kind)
         if let (limit, detail) = try envelopeBreach(db, license: license, event: event, totalBefore: counter.total) {
             let suggest = templates.template(license.templateID)?.beyondEnvelope.suggest
-            try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: limit,
-                            detail: detail, suggest: suggest, charged: 0, split: nil, reversesSeq: nil, now: now)
+            guard try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: limit,
+                                  detail: detail, suggest: suggest, charged: 0, split: nil, reversesSeq: nil, now: now) != nil else { return duplicate }
             return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: limit, suggestedTemplate: suggest)
         }
 
@@ -292,7 +304,7 @@ public struct UsageBook: Sendable {
         // Totals this large are not usage but a mistake; refuse them rather than overflow.
         let (totalAfter, overflow) = counter.total.addingReportingOverflow(event.quantity)
         guard !overflow, let due = Money.floorProductIfRepresentable(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit) else {
-            return rejected("quantity \(event.quantity) would take the license's running total beyond what can be priced")
+            return try rejected("quantity \(event.quantity) would take the license's running total beyond what can be priced")
         }
         let charge = max(0, due - min(counter.charged, due))
         let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
@@ -303,19 +315,19 @@ public struct UsageBook: Sendable {
             cache.spent[wallet] = spent
             if spent + charge > cap {
                 let detail = "the licensee's monthly spending cap is reached"
-                try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "spending_cap",
-                                detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now)
+                guard try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "spending_cap",
+                                      detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now) != nil else { return duplicate }
                 return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: "spending_cap")
             }
-            cache.spent[wallet] = spent + charge
         }
         guard let (asset, splits) = try assetSplits(db, license: license, cache: cache) else {
-            return rejected("the licensed asset no longer exists")
+            return try rejected("the licensed asset no longer exists")
         }
         let divided = ChargeSplit(priceMicros: charge, feeBasisPoints: feeBasisPoints, splits: splits)
         let split = EventSplit(fee: divided.feeMicros, shares: divided.shares.map { ($0.partyID, $0.amount) })
-        let seq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "accepted", limit: nil,
-                                  detail: nil, suggest: nil, charged: charge, split: split, reversesSeq: nil, now: now)
+        guard let seq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "accepted", limit: nil,
+                                        detail: nil, suggest: nil, charged: charge, split: split, reversesSeq: nil, now: now) else { return duplicate }
+        if let spent = cache.spent[wallet] { cache.spent[wallet] = spent + charge }
         counter.add(quantity: event.quantity, charged: charge, uses: 1)
         let key = GroupKey(license: license.id, kind: event.kind, platform: event.platform.lowercased(), period: period)
         cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: seq, quantity: event.quantity, charge: charge, split: split, sign: 1)
@@ -391,8 +403,11 @@ public struct UsageBook: Sendable {
         let kind = UsageKind(rawValue: row["kind"]) ?? event.kind
         let quantity: Int64 = row["quantity"]
         let platform: String = row["platform"]
-        let reversalSeq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "reversal", limit: nil,
-                                          detail: "reverses \(original)", suggest: nil, charged: 0, split: nil, reversesSeq: seq, now: now)
+        guard let reversalSeq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "reversal",
+                                                limit: nil, detail: "reverses \(original)", suggest: nil, charged: 0, split: nil,
+                                                reversesSeq: seq, now: now) else {
+            return UsageEventResult(status: "duplicate", eventID: event.eventID, line: line)
+        }
         if status == "accepted" {
             let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
             if let split = EventSplit(fee: row["fee_micros"], encoded: row["shares"]) {
@@ -484,19 +499,21 @@ public struct UsageBook: Sendable {
         }
     }
 
+    /// Stores an event; nil when the reporter already sent this event id (a replay).
     @discardableResult
     func insertEvent(_ db: Database, _ event: UsageEventInput, reporter: PartyID, license: LicenseRecord, period: String, status: String,
                      limit: String?, detail: String?, suggest: String?, charged: Int64, split: EventSplit?, reversesSeq: Int64?,
-                     now: Timestamp) throws -> Int64 {
+                     now: Timestamp) throws -> Int64? {
         try db.cachedStatement(sql: """
             INSERT INTO usage_event (reporter_id, event_id, license_id, kind, quantity, platform, channel_id, video_id, country,
                 occurred_at, received_at, period, status, flag_limit, flag_detail, suggested_template, charged_micros, reverses_seq,
                 fee_micros, shares)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (reporter_id, event_id) DO NOTHING
             """).execute(arguments: [reporter.rawValue, event.eventID, license.id.rawValue, event.kind.rawValue, event.quantity,
                                      event.platform.lowercased(), event.channelID, event.videoID, event.country?.uppercased(),
                                      event.occurredAt.millisecondsSince1970, now.millisecondsSince1970, period, status, limit, detail,
                                      suggest, charged, reversesSeq, split?.fee, split?.encoded])
-        return db.lastInsertedRowID
+        return db.changesCount == 1 ? db.lastInsertedRowID : nil
     }
 }

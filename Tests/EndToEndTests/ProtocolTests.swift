@@ -20,6 +20,58 @@ struct ProtocolTests {
         #expect(reply.json["openapi"] as? String == "3.1.0")
     }
 
+    @Test("every operation in the document has an id, a summary, tags, security, and a problem response for each error status; every problem type thrown in the sources is listed")
+    func documentIsComplete() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("Sources/SyncletServer/Resources/openapi.json"))
+        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let methods: Set = ["get", "put", "post", "patch", "delete", "head", "options"]
+        var operationIDs = Set<String>()
+        for (path, item) in paths {
+            for (method, value) in item where methods.contains(method) {
+                let operation = try #require(value as? [String: Any])
+                let name = "\(method.uppercased()) \(path)"
+                let id = operation["operationId"] as? String
+                #expect(id != nil, "\(name) has no operationId")
+                if let id { #expect(operationIDs.insert(id).inserted, "\(name): operationId \(id) is used twice") }
+                #expect((operation["summary"] as? String)?.isEmpty == false, "\(name) has no summary")
+                #expect((operation["tags"] as? [String])?.isEmpty == false, "\(name) has no tags")
+                #expect(operation["security"] != nil, "\(name) does not say whether it is public or needs a key")
+                let responses = try #require(operation["responses"] as? [String: Any], "\(name) has no responses")
+                #expect(responses.keys.contains { $0.hasPrefix("2") || $0.hasPrefix("3") }, "\(name) documents no success")
+                for (status, response) in responses where status.hasPrefix("4") || status.hasPrefix("5") {
+                    let text = "\(response)"
+                    #expect(text.contains("#/components/responses/") || text.contains("application/problem+json"),
+                            "\(name) \(status) is not a problem response")
+                }
+            }
+        }
+        // Every problem type the code can throw is listed in the document's Problem schema.
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let problem = try #require(schemas["Problem"] as? [String: Any])
+        let typeEnum = try #require(((problem["properties"] as? [String: Any])?["type"] as? [String: Any])?["enum"] as? [String])
+        let documented = Set(typeEnum.map { $0.replacingOccurrences(of: Problem.typeBase, with: "") })
+        var thrown = Set<String>()
+        let sources = root.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        let patterns = [#"Problem\(status: \d+, type: "([a-z-]+)""#, #"Problem\.conflict\("([a-z-]+)""#, #"\.conflict\("([a-z-]+)""#]
+        // The renderer's "preview-exists" guards its own output file and never reaches a client.
+        for file in files where file.pathExtension == "swift" && file.lastPathComponent != "PreviewRenderer.swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for pattern in patterns {
+                let regex = try NSRegularExpression(pattern: pattern)
+                for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    if let range = Range(match.range(at: 1), in: text) { thrown.insert(String(text[range])) }
+                }
+            }
+        }
+        for helper in ["bad-request", "unauthorized", "forbidden", "not-found", "too-large", "unsupported-media-type",
+                       "range-not-satisfiable", "validation", "internal"] { thrown.insert(helper) }
+        #expect(thrown.count > 20)
+        #expect(thrown.subtracting(documented).isEmpty, "thrown but not in the document: \(thrown.subtracting(documented).sorted())")
+    }
+
     @Test("tus OPTIONS announces the version, extensions and max size; every response carries Tus-Resumable and a request id")
     func tusOptionsAndHeaders() async throws {
         let server = try await RunningServer.start { $0.limits.uploadByteCountMax = 123_456 }
