@@ -59,6 +59,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (SYNCLET_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text (readable) or json (one object per line, for log shippers) (SYNCLET_LOG_FORMAT). Default: text")
+    var logFormat: String?
+
     @Option(help: "Folder of license templates (SYNCLET_LICENSES). Default: Licenses")
     var licenses: String?
 
@@ -127,6 +130,11 @@ struct Serve: AsyncParsableCommand {
             settings.payoutThresholdMicros = amount.micros
         }
 
+        switch logFormat ?? environment["SYNCLET_LOG_FORMAT"] ?? "text" {
+        case "text": break
+        case "json": LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        case let other: throw ValidationError("Unknown log format \(other); use text or json.")
+        }
         var logger = Logger(label: "synclet")
         let level = logLevel ?? environment["SYNCLET_LOG_LEVEL"] ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else {

@@ -4,6 +4,7 @@ import Logging
 import SyncletClient
 import SyncletCore
 import SyncletServer
+import Synchronization
 import Testing
 
 @Suite("Operators see metrics at /metrics and one log line per request, tied together by the request id")
@@ -133,6 +134,29 @@ struct MetricsTests {
             let id = reply.header("x-request-id")
             #expect(id?.hasPrefix("req_") == true, "\(refused) was kept as \(id ?? "nil")")
         }
+    }
+
+    @Test("--log-format json writes one JSON object per line with the request's fields at the top level")
+    func jsonLogLines() async throws {
+        let lines = Mutex<[String]>([])
+        var logger = Logger(label: "synclet-test") { label in JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } } }
+        logger.logLevel = .info
+        let server = try await RunningServer.start(logger: logger)
+        defer { Task { await server.stop() } }
+        let token = try #require(server.app.bootstrapToken)
+        let reply = try await RawHTTP(base: server.baseURL).send(.GET, "/v1/me", token: token, headers: ["X-Request-Id": "json-log-1"])
+        #expect(reply.status == 200)
+        let objects = lines.withLock { $0 }.compactMap { line -> [String: Any]? in
+            #expect(line.hasSuffix("\n") && !line.dropLast().contains("\n"), "one line per entry: \(line)")
+            return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        #expect(objects.count == lines.withLock { $0.count }, "every line is a JSON object")
+        let access = try #require(objects.first { $0["request_id"] as? String == "json-log-1" && $0["message"] as? String == "request" })
+        #expect(access["level"] as? String == "info")
+        #expect(access["route"] as? String == "/v1/me")
+        #expect(access["status"] as? String == "200")
+        #expect((access["time"] as? String)?.hasSuffix("Z") == true)
+        #expect(!lines.withLock { $0 }.joined().contains(token))
     }
 
     @Test("each request logs one info line with method, route, status, duration, request id and caller; never the key")
