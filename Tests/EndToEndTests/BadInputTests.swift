@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Audio
 import Foundation
+import GRDB
 import NIOCore
 import SyncletClient
 import SyncletCore
@@ -303,4 +304,30 @@ struct BadInputTests {
 
 extension SystemRandomNumberGenerator {
     nonisolated(unsafe) static var shared = SystemRandomNumberGenerator()
+}
+
+@Suite("A JSON body with a repeated member name is refused")
+struct DuplicateMemberTests {
+    @Test("a repeated name in any object of a body is a 400 naming it, and nothing is created")
+    func repeatedNames() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let token = try #require(server.app.bootstrapToken)
+        let raw = RawHTTP(base: server.baseURL)
+        let bodies = [
+            #"{"kind":"composer","display_name":"dup","kind":"admin"}"#,
+            #"{"display_name":"dup","kind":"composer","display_name":"other"}"#,
+        ]
+        for body in bodies {
+            let reply = try await raw.send(.POST, "/v1/parties", token: token, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+            expectProblem(reply, 400, "bad-request")
+            #expect(reply.text.contains("appears twice"), "\(reply.text)")
+        }
+        // Equal names in different objects, and equal values, are fine.
+        let fine = try await raw.send(.POST, "/v1/parties", token: token, headers: ["Content-Type": "application/json"],
+                                      body: Array(#"{"kind":"composer","display_name":"kind"}"#.utf8))
+        #expect(fine.status == 201, "\(fine.text)")
+        let parties = try await server.services.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM party WHERE display_name IN ('dup', 'other')") ?? -1 }
+        #expect(parties == 0)
+    }
 }

@@ -179,9 +179,7 @@ def main():
     p.error("wrong content type", p.http("POST", "/v1/parties", admin, data=b"{}", headers={"Content-Type": "text/plain"}), 415)
     p.error("invalid UTF-8", p.http("POST", "/v1/parties", admin, data=b'{"kind":"composer","display_name":"\xff"}', headers=json_headers), 400)
     duplicate = p.http("POST", "/v1/parties", admin, data=b'{"kind":"composer","display_name":"dup","kind":"licensee"}', headers=json_headers)
-    p.error("duplicate JSON member", duplicate)
-    p.should("duplicate JSON member is refused", getattr(duplicate, "status_code", 0) == 400,
-             "answered %s: a parser differential between schema check and decoding" % getattr(duplicate, "status_code", duplicate))
+    p.error("duplicate JSON member is refused", duplicate, 400)
     big = b'{"kind":"composer","display_name":"' + b"a" * (3 << 20) + b'"}'
     p.error("oversized body (Content-Length)", p.http("POST", "/v1/parties", admin, data=big, headers=json_headers), 413)
 

@@ -37,6 +37,9 @@ extension Request {
         } catch {
             throw Problem.badRequest("The body is not valid JSON. Send a JSON object with Content-Type: application/json.")
         }
+        if let name = JSONMembers.firstDuplicate(in: data) {
+            throw Problem.badRequest("The member \"\(name.prefix(60))\" appears twice in one object; send each member once.")
+        }
         try OpenAPIDocument.shared.validate(value, schema: schema)
         return try JSONDecoder().decode(T.self, from: data)
     }
@@ -64,6 +67,9 @@ extension Request {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw Problem.badRequest("The body is not valid JSON. Send a JSON object with Content-Type: application/json.")
+        }
+        if let name = JSONMembers.firstDuplicate(in: data) {
+            throw Problem.badRequest("The member \"\(name.prefix(60))\" appears twice in one object; send each member once.")
         }
         try OpenAPIDocument.shared.validate(value, schema: schema)
         return try JSONDecoder().decode(T.self, from: data)
