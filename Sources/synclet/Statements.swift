@@ -158,7 +158,7 @@ enum StatementText {
         let summary = amountRows([("opening balance", statement.openingBalanceMicros), ("usage", statement.usageMicros),
                                   ("license sales", statement.licenseSalesMicros), ("payouts", statement.payoutsMicros),
                                   ("closing balance", statement.closingBalanceMicros)])
-        var out = ["Statement \(statement.period) of \(statement.partyName) (\(statement.partyID)), amounts in \(statement.currency)"]
+        var out = ["Statement \(statement.period) (\(statement.timeZone ?? "UTC") month) of \(statement.partyName) (\(statement.partyID)), amounts in \(statement.currency)"]
         out.append(summary[0])
         out.append("")
         if statement.lines.isEmpty {
