@@ -150,13 +150,16 @@ public enum Ledger {
     /// kept (in UTC, before the zone was a setting) count as UTC. Throws when `calendar`
     /// differs from the recorded zone: a period must never change shape once money is booked.
     public static func adoptPeriodZone(_ db: Database, _ calendar: PeriodCalendar) throws {
-        if let recorded = try String.fetchOne(db, sql: "SELECT value FROM ledger_setting WHERE key = 'period_time_zone'") {
-            guard recorded == calendar.timeZoneIdentifier else { throw PeriodZoneMismatch(recorded: recorded, asked: calendar.timeZoneIdentifier) }
-            return
-        }
+        let recorded = try String.fetchOne(db, sql: "SELECT value FROM ledger_setting WHERE key = 'period_time_zone'")
+        if recorded == calendar.timeZoneIdentifier { return }
         let hasBooks = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ledger_transfer)") ?? false
-        let zone = hasBooks ? "UTC" : calendar.timeZoneIdentifier
-        try db.execute(sql: "INSERT INTO ledger_setting (key, value) VALUES ('period_time_zone', ?)", arguments: [zone])
+        // Until money is booked the zone may still change; books kept before the zone was
+        // recorded were kept in UTC.
+        let zone = hasBooks ? (recorded ?? "UTC") : calendar.timeZoneIdentifier
+        try db.execute(sql: """
+            INSERT INTO ledger_setting (key, value) VALUES ('period_time_zone', ?)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """, arguments: [zone])
         guard zone == calendar.timeZoneIdentifier else { throw PeriodZoneMismatch(recorded: zone, asked: calendar.timeZoneIdentifier) }
     }
 

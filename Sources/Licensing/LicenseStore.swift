@@ -89,10 +89,15 @@ public struct LicenseRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var revokeReason: String?
     public var keyID: String
     public var token: String
+    /// The prices the license was sold with: usage is charged at these, whatever the
+    /// template says later. nil only on licenses sold before prices were kept.
+    public var pricing: Pricing?
 
     public init(id: LicenseID, code: String, licenseeID: PartyID, assetID: AssetID, templateID: String, templateVersion: Int,
                 termsSHA256: String, envelope: Envelope, intendedUse: IntendedUse, priceMicros: Int64, feeMicros: Int64,
-                issuedAt: Timestamp, expiresAt: Timestamp?, revokedAt: Timestamp?, revokeReason: String?, keyID: String, token: String) {
+                issuedAt: Timestamp, expiresAt: Timestamp?, revokedAt: Timestamp?, revokeReason: String?, keyID: String, token: String,
+                pricing: Pricing? = nil) {
+        self.pricing = pricing
         self.id = id
         self.code = code
         self.licenseeID = licenseeID
@@ -113,7 +118,7 @@ public struct LicenseRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, code, envelope, token
+        case id, code, envelope, token, pricing
         case licenseeID = "licensee_id"
         case assetID = "asset_id"
         case templateID = "template_id"

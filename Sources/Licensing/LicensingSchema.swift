@@ -83,5 +83,12 @@ public enum LicensingSchema {
                 );
                 """)
         }
+
+        // The per-use prices a license was sold with (its template's pricing as JSON), so
+        // that a later change of the template never reprices usage already licensed. NULL
+        // for licenses sold before: they keep the template's current prices.
+        migrator.registerMigration("licensing-3-license-pricing") { db in
+            try db.execute(sql: "ALTER TABLE license ADD COLUMN pricing TEXT")
+        }
     }
 }

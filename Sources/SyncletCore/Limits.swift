@@ -96,7 +96,7 @@ public struct Limits: Sendable, Equatable {
     /// Events in one usage batch.
     public var usageBatchEventCountMax: Int = 10_000
     /// Bytes of one usage batch (JSON array or NDJSON).
-    public var usageBatchByteCountMax: Int = 8 * 1024 * 1024
+    public var usageBatchByteCountMax: Int = 16 * 1024 * 1024
     /// How far in the future an event may be dated.
     public var usageFutureToleranceSeconds: Int64 = 300
     /// Write jobs per group commit: bounds the latency a big batch adds to its first job.

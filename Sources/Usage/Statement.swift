@@ -126,11 +126,18 @@ public struct Statement: Codable, Sendable, Equatable {
         var rows = [["period", "party_id", "asset_id", "asset_title", "template", "platform", "kind", "quantity",
                      "gross", "gross_micros", "fee", "fee_micros", "share", "share_micros", "currency"]]
         for line in lines {
-            rows.append([period, partyID, line.assetID, line.assetTitle, line.template, line.platform, line.kind, String(line.quantity),
+            rows.append([period, partyID, line.assetID, Self.inertText(line.assetTitle), line.template, line.platform, line.kind, String(line.quantity),
                          Money(micros: line.grossMicros).decimal, String(line.grossMicros), Money(micros: line.feeMicros).decimal,
                          String(line.feeMicros), Money(micros: line.shareMicros).decimal, String(line.shareMicros), currency])
         }
         return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Free text (a title someone typed) that a spreadsheet would run as a formula is
+    /// prefixed with an apostrophe (`=`, `+`, `-`, `@`, tab, CR start one).
+    public static func inertText(_ text: String) -> String {
+        guard let first = text.first, "=+-@\t\r".contains(first) else { return text }
+        return "'" + text
     }
 
     public static func csvField(_ text: String) -> String {

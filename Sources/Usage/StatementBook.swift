@@ -155,9 +155,11 @@ public enum StatementBook {
             try db.execute(sql: "INSERT INTO sealed_statement (period, party_id, content, sha256) VALUES (?, ?, ?, ?)",
                            arguments: [period.description, party.rawValue, content, hash(content)])
             let earnings = try Ledger.account(db, party: party, purpose: .composerEarnings, now: now)
-            let balance = try Ledger.balance(db, earnings)
+            // What the sealed statement says is owed at the period's end, and no more than is
+            // there now: earnings of the next period, already booked, wait for its close.
+            let balance = min(statement.closingBalanceMicros, try Ledger.balance(db, earnings))
             if balance >= thresholdMicros && balance > 0 {
-                let reference = "SYNPAY-\(period)-\(party.rawValue.suffix(8))"
+                let reference = "SYNPAY-\(period)-\(party.rawValue)"
                 let clearing = try Ledger.account(db, party: nil, purpose: .paymentClearing, now: now)
                 try Ledger.transfer(db, from: earnings, to: clearing, amount: balance, reason: "payout",
                                     cause: .init(type: "payout", id: reference), now: now)

@@ -195,8 +195,9 @@ public struct UsageBook: Sendable {
         var reversedFee: Int64 = 0
         var reversedShares = [PartyID: Int64]()
         var reversedShareOrder = [PartyID]()
-        var firstSeq: Int64 = .max
-        var lastSeq: Int64 = .min
+        /// The events behind the charges, and behind the reversals (their own rows' seq).
+        var charged = SeqRange()
+        var reversed = SeqRange()
 
         init(license: LicenseRecord, asset: AssetRecord, wallet: LedgerAccountID) {
             self.license = license
@@ -205,8 +206,7 @@ public struct UsageBook: Sendable {
         }
 
         func add(seq: Int64, quantity: Int64, charge: Int64, split: EventSplit, sign: Int64) {
-            firstSeq = min(firstSeq, seq)
-            lastSeq = max(lastSeq, seq)
+            if sign > 0 { charged.add(seq) } else { reversed.add(seq) }
             self.quantity += sign * quantity
             gross += sign * charge
             if sign > 0 {
@@ -223,6 +223,18 @@ public struct UsageBook: Sendable {
                 }
             }
         }
+    }
+
+    /// The usage_event seqs a transfer stands for, as `12` or `12...40`: the cause of the
+    /// transfers a batch books (each event in the range has its own split on its row).
+    struct SeqRange {
+        var first: Int64 = .max
+        var last: Int64 = .min
+        mutating func add(_ seq: Int64) {
+            first = min(first, seq)
+            last = max(last, seq)
+        }
+        var text: String { first == last ? String(first) : "\(first)...\(last)" }
     }
 
     /// How one event's charge was divided, kept on its row so a reversal books its exact opposite.
@@ -299,7 +311,8 @@ public struct UsageBook: Sendable {
             return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: limit, suggestedTemplate: suggest)
         }
 
-        let pricing = templates.template(license.templateID)?.pricing
+        // The prices it was sold with; the template's current ones only for older licenses.
+        let pricing = license.pricing ?? templates.template(license.templateID)?.pricing
         let rate = UsagePricing.rate(for: event.kind, pricing: (pricing?.per1000ViewsMicros ?? 0, pricing?.perPlayMicros ?? 0, pricing?.perUseMicros ?? 0))
         // Totals this large are not usage but a mistake; refuse them rather than overflow.
         let (totalAfter, overflow) = counter.total.addingReportingOverflow(event.quantity)
@@ -348,10 +361,13 @@ public struct UsageBook: Sendable {
     public func flush(_ db: Database, cache: BatchCache, now: Timestamp) throws {
         for key in cache.groupOrder {
             guard let group = cache.groups[key] else { continue }
-            let cause = Ledger.Cause(type: "usage", id: group.firstSeq == group.lastSeq ? String(group.firstSeq) : "\(group.firstSeq)...\(group.lastSeq)")
+            // Charges name the events they bill; reversals name the reversal events (each of
+            // which names its original in `reverses_seq`).
+            let cause = Ledger.Cause(type: "usage", id: group.charged.text)
+            let reversalCause = Ledger.Cause(type: "usage-reversal", id: group.reversed.text)
             let revenue = try cache.account(db, party: nil, purpose: .platformRevenue, now: now)
             try Ledger.transfer(db, from: group.wallet, to: revenue, amount: group.fee, reason: "usage.fee", cause: cause, now: now)
-            try Ledger.transfer(db, from: revenue, to: group.wallet, amount: group.reversedFee, reason: "usage.reversal", cause: cause, now: now)
+            try Ledger.transfer(db, from: revenue, to: group.wallet, amount: group.reversedFee, reason: "usage.reversal", cause: reversalCause, now: now)
             var parties = group.shareOrder
             for party in group.reversedShareOrder where group.shares[party] == nil { parties.append(party) }
             for party in parties {
@@ -359,7 +375,7 @@ public struct UsageBook: Sendable {
                 let earned = group.shares[party] ?? 0
                 let takenBack = group.reversedShares[party] ?? 0
                 try Ledger.transfer(db, from: group.wallet, to: earnings, amount: earned, reason: "usage.share", cause: cause, now: now)
-                try Ledger.transfer(db, from: earnings, to: group.wallet, amount: takenBack, reason: "usage.reversal", cause: cause, now: now)
+                try Ledger.transfer(db, from: earnings, to: group.wallet, amount: takenBack, reason: "usage.reversal", cause: reversalCause, now: now)
                 try db.cachedStatement(sql: """
                     INSERT INTO earnings_line (party_id, period, asset_id, template_id, platform, kind, quantity, gross_micros, fee_micros, share_micros)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -403,6 +419,15 @@ public struct UsageBook: Sendable {
         let kind = UsageKind(rawValue: row["kind"]) ?? event.kind
         let quantity: Int64 = row["quantity"]
         let platform: String = row["platform"]
+        let split = status == "accepted" ? EventSplit(fee: row["fee_micros"], encoded: row["shares"]) : nil
+        // Everything that could refuse the reversal is checked before its row is stored.
+        var asset: AssetRecord?
+        if split != nil {
+            guard let (found, _) = try assetSplits(db, license: license, cache: cache) else {
+                return UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: "the licensed asset no longer exists")
+            }
+            asset = found
+        }
         guard let reversalSeq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "reversal",
                                                 limit: nil, detail: "reverses \(original)", suggest: nil, charged: 0, split: nil,
                                                 reversesSeq: seq, now: now) else {
@@ -410,10 +435,7 @@ public struct UsageBook: Sendable {
         }
         if status == "accepted" {
             let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
-            if let split = EventSplit(fee: row["fee_micros"], encoded: row["shares"]) {
-                guard let (asset, _) = try assetSplits(db, license: license, cache: cache) else {
-                    return UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: "the licensed asset no longer exists")
-                }
+            if let split, let asset {
                 try cache.counter(db, license: license.id, kind: kind).add(quantity: -quantity, charged: -charged, uses: -1)
                 let key = GroupKey(license: license.id, kind: kind, platform: platform, period: period)
                 cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: reversalSeq, quantity: quantity, charge: charged,

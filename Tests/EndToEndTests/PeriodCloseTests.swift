@@ -100,4 +100,17 @@ struct PeriodTimeZoneTests {
         let again = try await RunningServer.start(storage: storage) { $0.periods = berlin }
         await again.stop()
     }
+
+    @Test("until money is booked, a folder may still change its zone")
+    func zoneChangesBeforeMoney() async throws {
+        let storage = TestFiles.makeDirectory("zones")
+        await (try await RunningServer.start(storage: storage)).stop()  // first start: UTC, nothing booked
+        let berlin = try #require(PeriodCalendar(timeZone: "America/New_York"))
+        let server = try await RunningServer.start(storage: storage) { $0.periods = berlin }
+        let zone = try await server.services.database.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM ledger_setting WHERE key = 'period_time_zone'")
+        }
+        #expect(zone == "America/New_York")
+        await server.stop()
+    }
 }

@@ -107,6 +107,93 @@ struct UsageIngestTests {
         #expect(results[2]["line"] as? Int == 3)
     }
 
+    @Test("NDJSON lines that only parse when joined (a string across lines, two values on a line) are each rejected by their own number")
+    func ndjsonLinesStayLines() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let good = Self.event("j1", license: license.id.rawValue, quantity: 100)
+        let reply = try await Self.send(f, [
+            #"{"event_id":"j0","note":"}"#,
+            #"{"b":1}"}"#,
+            good + "," + Self.event("j2", license: license.id.rawValue, quantity: 100),
+            Self.event("j3", license: license.id.rawValue, quantity: -5),
+            good,
+        ], ndjson: true)
+        let results = try #require(reply.json["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["rejected", "rejected", "rejected", "rejected", "accepted"])
+        #expect(results.map { $0["line"] as? Int } == [1, 2, 3, 4, 5])
+        #expect((results[3]["reason"] as? String)?.contains("at least 1") == true)
+        #expect(results[4]["event_id"] as? String == "j1")
+    }
+
+    @Test("an NDJSON batch of more than 10,000 lines is refused whole with 413")
+    func oversizeNDJSON() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let events = (0..<10_001).map { Self.event("nd\($0)", license: license.id.rawValue, quantity: 1) }
+        expectProblem(try await Self.send(f, events, ndjson: true), 413, "too-large")
+        let count = try await f.server.services.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_event") }
+        #expect(count == 0)
+    }
+
+    @Test("in one batch: a spending cap flags what would pass it, a reversal of an event from the same batch frees its spend")
+    func capAndReversalInOneBatch() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)  // 19.00 spent this month
+        let cap = try await f.raw.send(.PUT, "/v1/wallets/\(f.lia.id)/cap", token: f.adminToken,
+                                       headers: ["Content-Type": "application/json"], body: Array(#"{"monthly_cap_micros":19050000}"#.utf8))
+        #expect(cap.status == 200)
+        let before = try await f.balances()
+        let id = license.id.rawValue
+        let reply = try await Self.send(f, [
+            Self.event("k1", license: id, quantity: 300),               // 0.03: 19.03 of 19.05
+            Self.event("k2", license: id, quantity: 300),               // would make 19.06: flagged
+            Self.event("k3", license: id, quantity: 1, reverses: "k1"),     // back to 19.00
+            Self.event("k4", license: id, quantity: 200),               // 0.02: 19.02
+        ])
+        let results = try #require(reply.json["results"] as? [[String: Any]])
+        #expect(results.map { $0["status"] as? String } == ["accepted", "flagged", "accepted", "accepted"], "\(reply.text)")
+        #expect(results[1]["limit"] as? String == "spending_cap")
+        #expect(results.map { $0["charged_micros"] as? Int } == [30_000, nil, -30_000, 20_000])
+        let after = try await f.balances()
+        #expect(before.wallet - after.wallet == 20_000)
+        #expect(after.sum == 0 && after.mismatched == 0)
+        // The statement line nets the reversal: 200 views, 0.02 gross.
+        let statement = try await f.raw.send(.GET, "/v1/statements?period=\(PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))))",
+                                             token: try await adaToken(f))
+        let lines = try #require(statement.json["lines"] as? [[String: Any]])
+        #expect(lines.map { $0["quantity"] as? Int } == [200])
+        #expect(lines.map { $0["gross_micros"] as? Int } == [20_000])
+    }
+
+    @Test("usage is charged at the prices the license was sold with, even after the template's prices change")
+    func pricesPinnedToTheLicense() async throws {
+        let licenses = TestFiles.makeDirectory("licenses")
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestFiles.licensesFolder) {
+            try FileManager.default.copyItem(atPath: "\(TestFiles.licensesFolder)/\(name)", toPath: "\(licenses)/\(name)")
+        }
+        let f = try await LicensingFixture.make(configure: { $0.licenses = licenses })
+        let license = try await Self.license(f)
+        let storage = f.server.storage
+        await f.server.stop()
+        // The operator raises creator-standard's per-view price tenfold.
+        let path = "\(licenses)/creator-standard.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("\"per_1000_views_micros\": 100000"))
+        try text.replacingOccurrences(of: "\"per_1000_views_micros\": 100000", with: "\"per_1000_views_micros\": 1000000")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let server = try await RunningServer.start(storage: storage) { $0.licenses = licenses }
+        defer { Task { await server.stop() } }
+        let raw = RawHTTP(base: server.baseURL)
+        let reply = try await raw.send(.POST, "/v1/usage", token: f.liaToken, headers: ["Content-Type": "application/json"],
+                                       body: Array(("[" + Self.event("pp1", license: license.id.rawValue, quantity: 10_000) + "]").utf8))
+        // 10,000 views at 0.10 per 1,000 (as sold): 1.00, not the 10.00 of the new price.
+        #expect((reply.json["results"] as? [[String: Any]])?.first?["charged_micros"] as? Int == 1_000_000, "\(reply.text)")
+    }
+
     @Test("a reversal books the exact opposite, once; reversing an unknown event is rejected")
     func reversals() async throws {
         let f = try await LicensingFixture.make()

@@ -190,7 +190,8 @@ def main():
     p.error("oversized chunked body (JSON route)", p.http("POST", "/v1/parties", admin, data=chunks(), headers=json_headers), 413)
     p.error("oversized chunked body (idempotent route)", p.http("POST", "/v1/licenses", licensee_key, data=chunks(),
             headers=dict(json_headers, **{"Idempotency-Key": str(uuid.uuid4())})), 413)
-    usage_big = b"[" + b",".join([b'{"pad":"' + b"x" * 1000 + b'"}'] * 10000) + b"]"
+    # Over the 16 MiB usage-batch-max-bytes with fewer than 10,000 events, so only the byte limit applies.
+    usage_big = b"[" + b",".join([b'{"pad":"' + b"x" * 2000 + b'"}'] * 9000) + b"]"
 
     def usage_chunks():
         for i in range(0, len(usage_big), 65536):

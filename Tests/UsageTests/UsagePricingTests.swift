@@ -48,6 +48,16 @@ struct UsagePricingTests {
         #expect(Period("2027-01")!.previous == Period("2026-12"))
     }
 
+    @Test("CSV text a spreadsheet would run as a formula is made inert; ordinary titles are untouched")
+    func inertCSVText() {
+        #expect(Statement.inertText("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")")
+        #expect(Statement.inertText("+1") == "'+1")
+        #expect(Statement.inertText("@SUM(A1)") == "'@SUM(A1)")
+        #expect(Statement.inertText("-Harbour") == "'-Harbour")
+        #expect(Statement.inertText("Harbour Lights") == "Harbour Lights")
+        #expect(Statement.inertText("") == "")
+    }
+
     @Test("periods follow the configured time zone, across daylight saving and year ends")
     func zonedPeriods() throws {
         let berlin = try #require(PeriodCalendar(timeZone: "Europe/Berlin"))

@@ -67,10 +67,10 @@ public func buildApplication(
     let services = try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
                                    templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret)
     let swept = services.blobs.sweepTemporaryFiles()
-    if swept > 0 { logger.info("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
+    if swept > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
     let referenced = try await services.catalog.referencedBlobs()
     let orphans = services.blobs.sweepUnreferenced { referenced.contains($0) }
-    if orphans > 0 { logger.info("removed blobs no row refers to (left by a crash)", metadata: ["count": "\(orphans)"]) }
+    if orphans > 0 { logger.notice("removed blobs no row refers to (left by a crash)", metadata: ["count": "\(orphans)"]) }
     let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
 
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)

@@ -20,12 +20,14 @@ struct LicenseDesk: Sendable {
     func issue(_ request: Wire.IssueLicense, licensee: PartyRecord, idempotencyKey: String, requestSHA256: String) async throws -> Idempotency.Stored {
         let templates = app.templates
         let signer = PASETOSigner(entry: app.signingKeys.current)
-        let now = app.settings.clock.now()
+        let clock = app.settings.clock
         let feeBasisPoints = feeBasisPoints
         let channelCountMax = app.settings.limits.licenseChannelCountMax
         let periods = app.settings.periods
         let route = "POST /v1/licenses"
         let (stored, isNew) = try await app.groupCommitter.submit { db -> (Idempotency.Stored, Bool) in
+            // Read by the writer: a sale lands in the period open when it is booked.
+            let now = clock.now()
             if let stored = try Idempotency.replay(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256) {
                 return (stored, false)
             }
@@ -92,7 +94,8 @@ struct LicenseDesk: Sendable {
                 id: id, code: code, licenseeID: licensee.id, assetID: asset.id, templateID: template.id,
                 templateVersion: template.version, termsSHA256: template.termsSHA256, envelope: template.envelope,
                 intendedUse: use, priceMicros: price, feeMicros: charge.feeMicros, issuedAt: now, expiresAt: expires,
-                revokedAt: nil, revokeReason: nil, keyID: signer.keyID, token: token)
+                revokedAt: nil, revokeReason: nil, keyID: signer.keyID, token: token,
+                pricing: template.pricing)
             try record.insert(db)
             if let dropID {
                 try db.execute(sql: "UPDATE license SET drop_id = ? WHERE id = ?", arguments: [dropID.rawValue, id.rawValue])

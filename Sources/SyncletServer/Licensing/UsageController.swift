@@ -36,8 +36,11 @@ struct UsageController {
         let book = UsageBook(templates: app.templates, feeBasisPoints: app.settings.platformFeeBasisPoints,
                              futureToleranceSeconds: limits.usageFutureToleranceSeconds, periods: app.settings.periods,
                              keyResolver: { token in (try? VerifyController.verifiedClaims(token, keys: keys)).flatMap { LicenseID($0.jti) } })
-        let now = app.settings.clock.now()
+        let clock = app.settings.clock
         let results = try await app.groupCommitter.submit { db in
+            // The time of booking is read by the writer, so a period close committed just
+            // before this job is never followed by usage booked into the sealed period.
+            let now = clock.now()
             let cache = UsageBook.BatchCache()
             let results = try lines.enumerated().map { index, parsed -> UsageEventResult in
                 switch parsed {
@@ -72,8 +75,8 @@ struct UsageController {
             guard chunks.count <= eventCountMax else {
                 throw .tooLarge("A batch may hold at most \(eventCountMax) events; split it.")
             }
-            // Read as one JSON array (one decoder pass for the whole batch); only if some
-            // line is not JSON at all, line by line, to name the lines that are not.
+            // Read as one JSON array (one decoder pass for the whole batch) when every line is
+            // one object, so element n is line n; otherwise line by line, to name the bad ones.
             var array = [UInt8]()
             array.reserveCapacity(bytes.count + 2)
             array.append(UInt8(ascii: "["))
@@ -82,7 +85,7 @@ struct UsageController {
                 array.append(contentsOf: chunk)
             }
             array.append(UInt8(ascii: "]"))
-            if chunks.allSatisfy({ chunk in chunk.contains { $0 > 32 } }),
+            if chunks.allSatisfy({ JSONMembers.isSingleObject($0) }),
                let elements = try? decoder.decode([BatchElement].self, from: Data(array)), elements.count == chunks.count {
                 parsed = elements.map { element in element.parsed.mapError { ReasonError($0.reason) } }
             } else {
