@@ -419,7 +419,7 @@ public struct UsageBook: Sendable {
         let kind = UsageKind(rawValue: row["kind"]) ?? event.kind
         let quantity: Int64 = row["quantity"]
         let platform: String = row["platform"]
-        let split = status == "accepted" ? EventSplit(fee: row["fee_micros"], encoded: row["shares"]) : nil
+        let split = status == "accepted" ? try EventSplit(fee: row["fee_micros"], encoded: row["shares"]) ?? bookedSplit(db, seq: seq) : nil
         // Everything that could refuse the reversal is checked before its row is stored.
         var asset: AssetRecord?
         if split != nil {
@@ -441,38 +441,28 @@ public struct UsageBook: Sendable {
                 cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: reversalSeq, quantity: quantity, charge: charged,
                                                                                      split: split, sign: -1)
                 if cache.spent[wallet] != nil { cache.spent[wallet]! -= charged }
-            } else {
-                // Booked before events kept their split (one transfer set per event): undo those.
-                try flush(db, cache: cache, now: now)
-                try Ledger.reverseAll(db, of: .init(type: "usage", id: String(seq)), reason: "usage.reversal",
-                                      reversal: .init(type: "usage-reversal", id: String(reversalSeq)), now: now)
-                try db.execute(sql: """
-                    UPDATE usage_counter SET total_quantity = total_quantity - ?, charged_micros = charged_micros - ?, uses = uses - 1
-                    WHERE license_id = ? AND kind = ?
-                    """, arguments: [quantity, charged, license.id.rawValue, kind.rawValue])
-                var undone = event
-                undone.kind = kind
-                undone.quantity = quantity
-                undone.platform = platform
-                try legacyLineReversal(db, charge: charged, license: license, event: undone, period: period)
             }
         }
         return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, reason: "reversed \(original)", chargedMicros: -charged)
     }
 
-    /// Takes a legacy event's charge back out of its statement lines.
-    func legacyLineReversal(_ db: Database, charge: Int64, license: LicenseRecord, event: UsageEventInput, period: String) throws {
-        guard let asset = try AssetRecord.fetchOne(db, key: license.assetID) else { return }
-        let splits = try Splits(validating: CatalogStore.effectiveSplits(db, asset: asset).shares)
-        let split = ChargeSplit(priceMicros: charge, feeBasisPoints: feeBasisPoints, splits: splits)
-        for share in split.shares {
-            try db.execute(sql: """
-                UPDATE earnings_line SET quantity = quantity - ?, gross_micros = gross_micros - ?, fee_micros = fee_micros - ?,
-                    share_micros = share_micros - ?
-                WHERE party_id = ? AND period = ? AND asset_id = ? AND template_id = ? AND platform = ? AND kind = ?
-                """, arguments: [event.quantity, charge, split.feeMicros, share.amount, share.partyID.rawValue, period, asset.id.rawValue,
-                                 license.templateID, event.platform, event.kind.rawValue])
+    /// How an event booked before events kept their split was divided, read back from the
+    /// transfers booked for it alone (then, each event had its own, caused by its seq).
+    func bookedSplit(_ db: Database, seq: Int64) throws -> EventSplit {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT t.amount_micros, a.purpose, a.party_id FROM ledger_transfer t JOIN ledger_account a ON a.id = t.credit_account
+            WHERE t.cause_type = 'usage' AND t.cause_id = ? AND t.reason IN ('usage.fee', 'usage.share') ORDER BY t.rowid
+            """, arguments: [String(seq)])
+        var split = EventSplit(fee: 0, shares: [])
+        for row in rows {
+            let amount: Int64 = row["amount_micros"]
+            if row["purpose"] as String == AccountPurpose.platformRevenue.rawValue {
+                split.fee += amount
+            } else if let party = (row["party_id"] as String?).flatMap(PartyID.init) {
+                split.shares.append((party, amount))
+            }
         }
+        return split
     }
 
     /// The first envelope limit an event breaks, if any.

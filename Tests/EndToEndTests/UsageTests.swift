@@ -194,6 +194,32 @@ struct UsageIngestTests {
         #expect((reply.json["results"] as? [[String: Any]])?.first?["charged_micros"] as? Int == 1_000_000, "\(reply.text)")
     }
 
+    @Test("an event booked before events kept their split is reversed from its own transfers, and the statement still reconciles")
+    func legacyReversal() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let before = try await f.balances()
+        // One event alone in its batch is booked with transfers caused by its own seq, as every
+        // event was before splits were kept on the row; then its row is made to look that old.
+        _ = try await Self.send(f, [Self.event("old1", license: license.id.rawValue, quantity: 7_777)])
+        try await f.server.services.database.write { db in
+            try db.execute(sql: "UPDATE usage_event SET fee_micros = NULL, shares = NULL WHERE event_id = 'old1'")
+        }
+        // The co-writers agree new splits before the reversal: it must take back what was paid, not today's shares.
+        _ = try await f.adaClient.replaceSplits(f.asset.id, [SplitShare(partyID: f.ada.id, basisPoints: 5000), SplitShare(partyID: f.bob.id, basisPoints: 5000)])
+        let reply = try await Self.send(f, [Self.event("old1-back", license: license.id.rawValue, quantity: 1, reverses: "old1")])
+        #expect((reply.json["results"] as? [[String: Any]])?.first?["status"] as? String == "accepted", "\(reply.text)")
+        let after = try await f.balances()
+        #expect(after.wallet == before.wallet && after.ada == before.ada && after.bob == before.bob && after.revenue == before.revenue)
+        #expect(after.sum == 0 && after.mismatched == 0)
+        let period = PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)))
+        let statement = try await f.raw.send(.GET, "/v1/statements?period=\(period)", token: try await adaToken(f))
+        let lines = try #require(statement.json["lines"] as? [[String: Any]])
+        #expect(lines.map { $0["share_micros"] as? Int ?? -1 }.reduce(0, +) == statement.json["usage_micros"] as? Int)
+        #expect(statement.json["usage_micros"] as? Int == 0)
+    }
+
     @Test("a reversal books the exact opposite, once; reversing an unknown event is rejected")
     func reversals() async throws {
         let f = try await LicensingFixture.make()
