@@ -115,7 +115,7 @@ started=$SECONDS
 fuzz() {
     (cd "$WORK" && SCHEMATHESIS_HOOKS="${SYNCLET_FUZZ_HOOKS:-$ROOT/Tests/Fuzz/hooks.py}" "$ST" --config-file "$WORK/schemathesis.toml" \
         run "${SCHEMA_ARGS[@]}" \
-        --header "Authorization: Bearer $KEY" \
+        --header "Authorization: Bearer ${FUZZ_KEY:-$KEY}" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
         --phases examples,coverage,fuzzing \
         --max-examples "$EXAMPLES" --seed "$SEED" --workers "$WORKERS" \
@@ -132,6 +132,17 @@ fi
 if [[ -f $WORK/seed-state.json ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     "$PYTHON" "$ROOT/Tests/Fuzz/probes.py" --base "$BASE" --state "$WORK/seed-state.json" \
         --webhook-secret "$WEBHOOK_SECRET" || status=1
+fi
+# Again as a composer and as a licensee, fewer examples (after the probes, which need the
+# seeded objects as they were: these runs withdraw, edit and delete them): the operator passes every role
+# check, so only these reach the owner-only paths (uploads, asset edits, purchases, usage).
+if [[ -f $WORK/seed-state.json ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    for role in composer licensee; do
+        role_key=$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['${role}_key'])" "$WORK/seed-state.json")
+        FUZZ_KEY=$role_key fuzz --exclude-operation-id earningsStream --exclude-operation-id revokeKey \
+            --max-examples "${SYNCLET_FUZZ_ROLE_EXAMPLES:-10}" \
+            --report junit --report-junit-path "$REPORT/junit-$role.xml" "$@" || status=1
+    done
 fi
 # Key revocation alone, at the very end, when losing the key harms nothing.
 if [[ -f $WORK/schemathesis.toml ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
