@@ -47,6 +47,8 @@ public struct Statement: Codable, Sendable, Equatable {
         public var occurredAt: Timestamp
         public var quantity: Int64
         public var chargedMicros: Int64
+        /// On a reversal: the event it takes back (quantity and charge are then negative).
+        public var reverses: String?
 
         public init(eventID: String, licenseID: String, assetID: String, originalPeriod: String, occurredAt: Timestamp,
                     quantity: Int64, chargedMicros: Int64) {
@@ -60,7 +62,7 @@ public struct Statement: Codable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case quantity
+            case quantity, reverses
             case eventID = "event_id"
             case licenseID = "license_id"
             case assetID = "asset_id"

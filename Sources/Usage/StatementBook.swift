@@ -71,25 +71,43 @@ public enum StatementBook {
         return result
     }
 
-    /// Events booked in `period` that happened in an earlier period already sealed, on the
-    /// assets this party earns from.
+    /// What this statement's lines hold that belongs to an earlier, sealed period, on the
+    /// assets this party earns from: events booked now that happened then (unless reversed
+    /// in this same period), and reversals booked now of events a sealed statement holds
+    /// (negative, naming the event they take back).
     static func adjustments(_ db: Database, owner: PartyID, period: Period, periods: PeriodCalendar) throws -> [Statement.Adjustment] {
         let closed = Set(try String.fetchAll(db, sql: "SELECT period FROM period_close"))
         guard !closed.isEmpty else { return [] }
-        return try Row.fetchAll(db, sql: """
-            SELECT e.event_id, e.license_id, l.asset_id, e.occurred_at, e.quantity, e.charged_micros
+        let late = try Row.fetchAll(db, sql: """
+            SELECT e.seq, e.event_id, e.license_id, l.asset_id, e.occurred_at, e.quantity, e.charged_micros
             FROM usage_event e JOIN license l ON l.id = e.license_id
             WHERE e.period = ?1 AND e.status = 'accepted' AND e.occurred_at < ?2
               AND l.asset_id IN (SELECT asset_id FROM earnings_line WHERE party_id = ?3 AND period = ?1)
-            ORDER BY e.seq
-            """, arguments: [period.description, periods.start(of: period).millisecondsSince1970, owner.rawValue]).compactMap { row in
+              AND NOT EXISTS (SELECT 1 FROM usage_event r WHERE r.reverses_seq = e.seq AND r.period = ?1)
+            """, arguments: [period.description, periods.start(of: period).millisecondsSince1970, owner.rawValue]).compactMap { row -> (Int64, Statement.Adjustment)? in
             let occurredAt = Timestamp(millisecondsSince1970: row["occurred_at"])
             let original = periods.period(containing: occurredAt).description
             guard closed.contains(original) else { return nil }
-            return Statement.Adjustment(eventID: row["event_id"], licenseID: row["license_id"], assetID: row["asset_id"],
-                                        originalPeriod: original, occurredAt: occurredAt,
-                                        quantity: row["quantity"], chargedMicros: row["charged_micros"])
+            return (row["seq"], Statement.Adjustment(eventID: row["event_id"], licenseID: row["license_id"], assetID: row["asset_id"],
+                                                     originalPeriod: original, occurredAt: occurredAt,
+                                                     quantity: row["quantity"], chargedMicros: row["charged_micros"]))
         }
+        let reversals = try Row.fetchAll(db, sql: """
+            SELECT r.seq, r.event_id, r.license_id, l.asset_id, o.event_id AS original_id, o.occurred_at, o.quantity, o.charged_micros,
+                   o.period AS original_period
+            FROM usage_event r JOIN usage_event o ON o.seq = r.reverses_seq JOIN license l ON l.id = r.license_id
+            WHERE r.period = ?1 AND r.status = 'reversal' AND o.status = 'accepted' AND o.period != ?1
+              AND l.asset_id IN (SELECT asset_id FROM earnings_line WHERE party_id = ?2 AND period = ?1)
+            """, arguments: [period.description, owner.rawValue]).compactMap { row -> (Int64, Statement.Adjustment)? in
+            let original: String = row["original_period"]
+            guard closed.contains(original) else { return nil }
+            var adjustment = Statement.Adjustment(eventID: row["event_id"], licenseID: row["license_id"], assetID: row["asset_id"],
+                                                  originalPeriod: original, occurredAt: Timestamp(millisecondsSince1970: row["occurred_at"]),
+                                                  quantity: -(row["quantity"] as Int64), chargedMicros: -(row["charged_micros"] as Int64))
+            adjustment.reverses = row["original_id"]
+            return (row["seq"], adjustment)
+        }
+        return (late + reversals).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// The sealed statement of a closed period, with its hash; nil while the period is open.

@@ -82,5 +82,11 @@ public enum UsageSchema {
                 ALTER TABLE usage_event ADD COLUMN shares TEXT;
                 """)
         }
+
+        // Reversals booked in a period, for its statements' adjustments (a few rows, however
+        // many events the period holds).
+        migrator.registerMigration("usage-5-reversal-index") { db in
+            try db.execute(sql: "CREATE INDEX usage_event_period_reversal ON usage_event(period) WHERE status = 'reversal'")
+        }
     }
 }

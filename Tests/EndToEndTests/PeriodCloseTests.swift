@@ -50,6 +50,22 @@ struct PeriodCloseTests {
         #expect(adjustments.first?["original_period"] as? String == "2026-11")
         #expect(try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token).body == sealed.body)
 
+        // A reversal in December of an event the sealed November statement holds is an
+        // adjustment too (negative, naming the event); a late event reversed within December
+        // is no longer listed (its line nets to nothing).
+        _ = try await UsageIngestTests.send(f, [
+            UsageIngestTests.event("c0-back", license: license.id.rawValue, quantity: 1, at: december, reverses: "c0"),
+            UsageIngestTests.event("late1-back", license: license.id.rawValue, quantity: 1, at: december, reverses: "late1"),
+        ])
+        let reversed = try await f.raw.send(.GET, "/v1/statements?period=2026-12", token: token)
+        let after = try #require(reversed.json["adjustments"] as? [[String: Any]])
+        #expect(after.map { $0["event_id"] as? String } == ["c0-back"], "\(reversed.text)")
+        #expect(after.first?["reverses"] as? String == "c0")
+        #expect(after.first?["original_period"] as? String == "2026-11")
+        #expect(after.first?["quantity"] as? Int == -1_000)
+        #expect((after.first?["charged_micros"] as? Int ?? 0) < 0)
+        #expect(try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token).body == sealed.body)
+
         expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken), 409, "period-closed")
         expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: token), 403)
         let csv = try await f.raw.send(.GET, "/v1/periods/2026-11/payouts", token: f.adminToken)
