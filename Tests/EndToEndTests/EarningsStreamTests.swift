@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import Licensing
+import GRDB
 import NIOCore
 import SyncletCore
 import SyncletServer
@@ -53,5 +55,31 @@ struct EarningsStreamTests {
         #expect((spend.json["by_platform"] as? [[String: Any]])?.first?["spent_micros"] as? Int == 1_000_000)
         #expect((spend.json["by_license"] as? [[String: Any]])?.first?["code"] as? String == license.code)
         expectProblem(try await f.raw.send(.GET, "/v1/wallet/spend?period=nope", token: f.liaToken), 400)
+
+        // With a cap, a reversal and a refund in the period, the view counts what the cap counts.
+        let cap = try await f.raw.send(.PUT, "/v1/wallets/\(f.lia.id)/cap", token: f.adminToken,
+                                       headers: ["Content-Type": "application/json"], body: Array(#"{"monthly_cap_micros":50000000}"#.utf8))
+        #expect(cap.status == 200)
+        _ = try await UsageIngestTests.send(f, [
+            UsageIngestTests.event("sp2", license: license.id.rawValue, quantity: 5_000, platform: "youtube"),
+            UsageIngestTests.event("sp1-back", license: license.id.rawValue, quantity: 1, reverses: "sp1"),
+        ])
+        let other = try await f.buy(key: "spend-2")
+        #expect(other.status == 201)
+        let otherID = try #require(other.json["id"] as? String)
+        let revoke = try await f.raw.send(.POST, "/v1/licenses/\(otherID)/revoke", token: f.adminToken,
+                                          headers: ["Content-Type": "application/json"], body: Array(#"{"reason":"test"}"#.utf8))
+        #expect(revoke.status == 200, "\(revoke.text)")
+        let view = try await f.raw.send(.GET, "/v1/wallet/spend", token: f.liaToken)
+        #expect(view.json["cap_micros"] as? Int == 50_000_000)
+        let wallet = try await f.server.services.database.read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = 'licensee_wallet'", arguments: [f.lia.id.rawValue])
+        }
+        let start = PeriodCalendar.utc.start(of: PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))))
+        let capSees = try await f.server.services.database.read { db in try SpendingCap.spent(db, wallet: wallet!, since: start) }
+        #expect(view.json["spent_micros"] as? Int == Int(capSees))
+        #expect(capSees == 19_000_000 + 500_000)  // the first license and sp2; sp1 reversed, the second license refunded
+        let byLicense = try #require(view.json["by_license"] as? [[String: Any]])
+        #expect(byLicense.map { $0["spent_micros"] as? Int ?? 0 }.reduce(0, +) == Int(capSees))
     }
 }

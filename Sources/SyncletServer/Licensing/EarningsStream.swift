@@ -157,24 +157,33 @@ struct EarningsController {
         return JSONResponse(try await app.database.read { db in
             let from = range.lowerBound.millisecondsSince1970
             let to = range.upperBound.millisecondsSince1970
+            // Counted as the spending cap counts, by when money moved: a purchase in its
+            // period and its refund in the revocation's; a use in the period it was booked and
+            // its reversal in the reversal's. So the total here is what the cap sees.
             let purchases = try Row.fetchAll(db, sql: """
-                SELECT id, code, price_micros FROM license WHERE licensee_id = ? AND issued_at >= ? AND issued_at < ? AND revoked_at IS NULL
+                SELECT id, code, price_micros FROM license WHERE licensee_id = ?1 AND issued_at >= ?2 AND issued_at < ?3
+                UNION ALL
+                SELECT id, code, -price_micros FROM license WHERE licensee_id = ?1 AND revoked_at >= ?2 AND revoked_at < ?3
                 """, arguments: [party.id.rawValue, from, to])
             let usage = try Row.fetchAll(db, sql: """
                 SELECT e.license_id, l.code, e.platform, sum(e.charged_micros) AS spent FROM usage_event e JOIN license l ON l.id = e.license_id
-                WHERE l.licensee_id = ? AND e.period = ? AND e.status = 'accepted'
-                  AND NOT EXISTS (SELECT 1 FROM usage_event r WHERE r.reverses_seq = e.seq)
+                WHERE l.licensee_id = ?1 AND e.period = ?2 AND e.status = 'accepted'
                 GROUP BY e.license_id, e.platform
+                UNION ALL
+                SELECT o.license_id, l.code, o.platform, -sum(o.charged_micros) FROM usage_event r
+                JOIN usage_event o ON o.seq = r.reverses_seq JOIN license l ON l.id = o.license_id
+                WHERE l.licensee_id = ?1 AND r.period = ?2 AND r.status = 'reversal' AND o.status = 'accepted'
+                GROUP BY o.license_id, o.platform
                 """, arguments: [party.id.rawValue, period.description])
             var byLicense = [String: WalletSpend.LicenseSpend]()
             for row in purchases {
                 let id: String = row["id"]
-                byLicense[id, default: .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)].spentMicros += row["price_micros"] as Int64
+                byLicense[id, default: .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)].spentMicros += row[2] as Int64
             }
             var byPlatform = [String: Int64]()
             for row in usage {
                 let id: String = row["license_id"]
-                let spent: Int64 = row["spent"]
+                let spent: Int64 = row[3]
                 byLicense[id, default: .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)].spentMicros += spent
                 byPlatform[row["platform"], default: 0] += spent
             }
