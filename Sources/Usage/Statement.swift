@@ -168,6 +168,23 @@ public struct Statement: Codable, Sendable, Equatable {
         return rows.joined(separator: "\n") + "\n"
     }
 
+    /// The adjustments as a printable table, or nothing when there are none.
+    func adjustmentsHTML(_ escape: (String) -> String) -> String {
+        guard !adjustments.isEmpty else { return "" }
+        let rows = adjustments.map { item in
+            "<tr><td>\(escape(item.eventID))\(item.reverses.map { " (reverses \(escape($0)))" } ?? "")</td><td>\(escape(item.assetID))</td>"
+                + "<td>\(escape(item.originalPeriod))</td><td>\(item.occurredAt.rfc3339)</td><td class=n>\(item.quantity)</td>"
+                + "<td class=n>\(Money(micros: item.chargedMicros).decimal)</td></tr>"
+        }.joined(separator: "\n")
+        return """
+            <h2>Adjustments for sealed periods</h2>
+            <table><thead><tr><th>Event</th><th>Asset</th><th>Original period</th><th>Occurred</th><th class=n>Quantity</th><th class=n>Charged</th></tr></thead>
+            <tbody>
+            \(rows)
+            </tbody></table>
+            """
+    }
+
     /// A printable page.
     public var html: String {
         func escape(_ text: String) -> String {
@@ -183,11 +200,12 @@ public struct Statement: Codable, Sendable, Equatable {
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Statement \(escape(period)) — \(escape(partyName))</title>
             <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}</style></head>
             <body><h1>Statement \(escape(period))</h1><p>\(escape(timeZone ?? "UTC")) calendar month · \(escape(partyName)) (\(escape(partyID))) · amounts in \(escape(currency)) · generated \(generatedAt.rfc3339)</p>
-            <p>Opening balance <b>\(Money(micros: openingBalanceMicros).decimal)</b> · usage \(Money(micros: usageMicros).decimal) · license sales \(Money(micros: licenseSalesMicros).decimal) · closing balance <b>\(Money(micros: closingBalanceMicros).decimal)</b></p>
+            <p>Opening balance <b>\(Money(micros: openingBalanceMicros).decimal)</b> · usage \(Money(micros: usageMicros).decimal) · license sales \(Money(micros: licenseSalesMicros).decimal) · paid out \(Money(micros: payoutsMicros).decimal) · closing balance <b>\(Money(micros: closingBalanceMicros).decimal)</b></p>
+            <p>\(sealedSHA256.map { "Sealed; SHA-256 of the sealed content: <code>\(escape($0))</code>" } ?? "Open: current to the last acknowledged event; sealed when the period is closed.")</p>
             <table><thead><tr><th>Asset</th><th>Template</th><th>Platform</th><th>Kind</th><th class=n>Quantity</th><th class=n>Gross</th><th class=n>Platform fee</th><th class=n>Your share</th></tr></thead>
             <tbody>
             \(body)
-            </tbody></table></body></html>
+            </tbody></table>\(adjustmentsHTML(escape))</body></html>
             """
     }
 }

@@ -64,6 +64,11 @@ struct PeriodCloseTests {
         #expect(after.first?["original_period"] as? String == "2026-11")
         #expect(after.first?["quantity"] as? Int == -1_000)
         #expect((after.first?["charged_micros"] as? Int ?? 0) < 0)
+        // The printable statement shows the adjustments, and a sealed one its seal.
+        let html = try await f.raw.send(.GET, "/v1/statements?period=2026-12&format=html", token: token).text
+        #expect(html.contains("Adjustments for sealed periods") && html.contains("c0-back (reverses c0)"))
+        let sealedHTML = try await f.raw.send(.GET, "/v1/statements?period=2026-11&format=html", token: token).text
+        #expect(sealedHTML.contains("Sealed; SHA-256 of the sealed content: <code>\(sha)</code>"))
         #expect(try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token).body == sealed.body)
 
         expectProblem(try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken), 409, "period-closed")
