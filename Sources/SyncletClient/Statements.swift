@@ -16,6 +16,8 @@ public enum StatementFormat: String, Sendable, CaseIterable {
     case tsv
     /// A printable page.
     case html
+    /// A closed period's statement exactly as sealed (JSON): `sha256sum` of it is the seal.
+    case sealed
 }
 
 extension SyncletClient {

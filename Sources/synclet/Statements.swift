@@ -43,13 +43,13 @@ struct Statements: AsyncParsableCommand {
             discussion: "Example: synclet statements export --period 2026-11 --format html --output statement.html")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var target: StatementTarget
-        @Option(help: "csv, json, tsv or html.") var format: StatementFormat = .csv
+        @Option(help: "csv, json, tsv, html, or sealed (a closed period's exact sealed bytes; sha256sum gives its seal).") var format: StatementFormat = .csv
         @Option(name: .shortAndLong, help: "Where to write it (default: statement-PERIOD.FORMAT).") var output: String?
 
         func run() async throws {
             let (period, party) = try target.resolved()
             let client = try connection.client()
-            let path = output ?? "statement-\(period)\(party.map { "-\($0)" } ?? "").\(format.rawValue)"
+            let path = output ?? "statement-\(period)\(party.map { "-\($0)" } ?? "").\(format == .sealed ? "sealed.json" : format.rawValue)"
             try await reportingErrors {
                 let counter = ByteCounter()
                 let bar = ProgressBar(label: (path as NSString).lastPathComponent)

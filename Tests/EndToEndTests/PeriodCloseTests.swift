@@ -4,6 +4,7 @@ import Ledger
 import Licensing
 import SyncletClient
 import SyncletCore
+import SyncletCrypto
 import SyncletServer
 import Testing
 import Usage
@@ -31,6 +32,12 @@ struct PeriodCloseTests {
         let sealed = try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token)
         let sha = try #require(sealed.json["sealed_sha256"] as? String)
         #expect(sha.count == 64)
+        // Anyone can check the seal: the exact sealed bytes hash to it.
+        let exact = try await f.raw.send(.GET, "/v1/statements?period=2026-11&format=sealed", token: token)
+        #expect(exact.status == 200)
+        #expect(exact.header("synclet-sealed-sha256") == sha)
+        #expect(SHA256Hasher.digest(exact.body).hex == sha)
+        expectProblem(try await f.raw.send(.GET, "/v1/statements?period=2026-12&format=sealed", token: token), 409, "period-open")
         #expect(sealed.json["closing_balance_micros"] as? Int == sealed.json["opening_balance_micros"].flatMap { $0 as? Int }.map { $0 + (sealed.json["usage_micros"] as? Int ?? 0) + (sealed.json["license_sales_micros"] as? Int ?? 0) - (sealed.json["payouts_micros"] as? Int ?? 0) })
 
         // December usage lands in December; November stays exactly as sealed.

@@ -9,6 +9,11 @@ import SyncletCore
 import SyncletCrypto
 import Usage
 
+extension HTTPField.Name {
+    /// On `format=sealed`: the SHA-256 recorded when the statement was sealed.
+    static let sealedSHA256 = Self("Synclet-Sealed-SHA256")!
+}
+
 /// Usage in (a batch of events, each with its own result), statements out.
 struct UsageController {
     let app: AppServices
@@ -120,14 +125,25 @@ struct UsageController {
     /// A composer's statement for a period, current to the last acknowledged event.
     @Sendable func statement(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (owner, period) = try Self.statementTarget(request, context)
-        let statement = try await build(owner, period)
         let format = request.query("format") ?? "json"
+        if format == "sealed" {
+            // The exact bytes that were sealed, so anyone can check them against the hash.
+            let sealed = try await app.database.read { db in try StatementBook.sealed(db, owner: owner, period: period) }
+            guard let sealed else {
+                throw Problem.conflict("period-open", "\(period) is not closed yet; a statement is sealed when its period is closed.")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            headers[.sealedSHA256] = sealed.sha256
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: sealed.content)))
+        }
+        let statement = try await build(owner, period)
         let (contentType, body): (String, String) = switch format {
         case "json": ("application/json", String(decoding: try LicenseDesk.encoder.encode(statement), as: UTF8.self))
         case "csv": ("text/csv; charset=utf-8", statement.csv)
         case "tsv", "dsr": ("text/tab-separated-values; charset=utf-8", statement.dsrTSV)
         case "html": ("text/html; charset=utf-8", statement.html)
-        default: throw Problem.badRequest("format must be json, csv, tsv or html.", field: "format")
+        default: throw Problem.badRequest("format must be json, csv, tsv, html or sealed.", field: "format")
         }
         var headers = HTTPFields()
         headers[.contentType] = contentType
