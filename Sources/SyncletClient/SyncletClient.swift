@@ -106,8 +106,7 @@ public struct SyncletClient: Sendable {
         let response = try await execute(request, timeout: uploadTimeout)
         guard response.status == .ok || response.status == .partialContent else { throw try await failure(response) }
         let temp = path + ".part-download"
-        FileManager.default.createFile(atPath: temp, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: temp) else {
+        guard FileManager.default.createFile(atPath: temp, contents: nil), let handle = FileHandle(forWritingAtPath: temp) else {
             throw ClientError(status: nil, problem: nil, message: "Cannot write \(path); check the folder exists and is writable.")
         }
         var total: Int64 = 0

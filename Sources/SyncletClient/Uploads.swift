@@ -157,7 +157,10 @@ public final class UploadJournal: @unchecked Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])
-        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        // Whole or not at all: a crash mid-write must not leave a journal that does not parse.
+        let temp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: 0o600]) else { return }
+        if rename(temp, path) != 0 { try? FileManager.default.removeItem(atPath: temp) }
     }
 
     public func upload(for key: String) -> UploadID? {
