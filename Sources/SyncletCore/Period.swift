@@ -94,6 +94,9 @@ public struct PeriodCalendar: Sendable, Equatable {
         return Timestamp(millisecondsSince1970: Int64((date.timeIntervalSince1970 * 1000).rounded()))
     }
 
+    /// The start of the period `time` falls in (where "this month's" spending begins).
+    public func startOfPeriod(containing time: Timestamp) -> Timestamp { start(of: period(containing: time)) }
+
     /// The instants of `period`: from its start, up to (not including) the next one's.
     public func range(of period: Period) -> Range<Timestamp> { start(of: period)..<start(of: period.next) }
 }

@@ -244,11 +244,17 @@ struct UsageIngestTests {
         defer { Task { await f.server.stop() } }
         let license = try await Self.license(f)
         let (_, _, otherToken) = try await f.server.party(.licensee, "Other")
+        let balancesBefore = try await f.balances()
         let other = try await Self.send(f, [Self.event("o1", license: license.id.rawValue, quantity: 10)], token: otherToken)
         #expect((other.json["results"] as? [[String: Any]])?.first?["status"] as? String == "rejected")
         let (reporter, _, reporterToken) = try await f.server.party(.reporter, "Tube")
         let before = try await Self.send(f, [Self.event("p1", license: license.id.rawValue, quantity: 10)], token: reporterToken)
         #expect((before.json["results"] as? [[String: Any]])?.first?["status"] as? String == "rejected")
+        // Refused events leave no row and move no money.
+        let balancesAfter = try await f.balances()
+        #expect(balancesAfter.wallet == balancesBefore.wallet && balancesAfter.ada == balancesBefore.ada && balancesAfter.revenue == balancesBefore.revenue)
+        let stored = try await f.server.services.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_event") }
+        #expect(stored == 0)
         let set = try await f.raw.send(.PUT, "/v1/reporters/\(reporter.id)/platforms", token: f.adminToken,
                                        headers: ["Content-Type": "application/json"], body: Array(#"{"platforms":["YouTube"]}"#.utf8))
         #expect(set.status == 200)

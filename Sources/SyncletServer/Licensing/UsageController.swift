@@ -95,13 +95,10 @@ struct UsageController {
                 parsed = elements.map { element in element.parsed.mapError { ReasonError($0.reason) } }
             } else {
                 parsed = chunks.map { chunk in
-                    do {
-                        return .success(try decoder.decode(CheckedUsageEvent.self, from: Data(chunk)).event)
-                    } catch let refusal as CheckedUsageEvent.Refusal {
-                        return .failure(ReasonError(refusal.reason))
-                    } catch {
+                    guard let element = try? decoder.decode(BatchElement.self, from: Data(chunk)) else {
                         return .failure(ReasonError("not a valid event (malformed JSON)"))
                     }
+                    return element.parsed.mapError { ReasonError($0.reason) }
                 }
             }
         } else {
