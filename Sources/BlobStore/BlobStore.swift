@@ -34,15 +34,26 @@ public struct BlobStore: Sendable {
         return "\(root)/\(sha256.prefix(2))/\(sha256)"
     }
 
-    public func contains(_ sha256: String) -> Bool { DurableFile.size(path(of: sha256)) != nil }
+    public func contains(_ sha256: String) async throws -> Bool {
+        let path = path(of: sha256)
+        return try await Blocking.file { DurableFile.size(path) != nil }
+    }
+
+    /// The size of a stored blob, or `nil` when it is missing.
+    public func size(of sha256: String) async throws -> Int64? {
+        let path = path(of: sha256)
+        return try await Blocking.file { DurableFile.size(path) }
+    }
 
     /// Takes a complete file from the same file system (an upload's bytes) into the store:
     /// hashes it in one streaming pass, fsyncs it and renames it under its digest. If that
-    /// content is already stored, the file is removed instead. Runs on the I/O thread pool.
+    /// content is already stored, the file is removed instead.
     public func adopt(fileAt path: String) async throws -> StoredBlob {
-        let blob = try await share(fileAt: path)
-        DurableFile.remove(path)
-        return blob
+        try await Blocking.file {
+            let blob = try self.shareNow(fileAt: path)
+            DurableFile.remove(path)
+            return blob
+        }
     }
 
     /// Files the file at `path` under its SHA-256 and leaves `path` in place (a hard link,
@@ -50,88 +61,104 @@ public struct BlobStore: Sendable {
     /// committed. Until then a crash loses nothing: the source is still where it was, and
     /// filing it again finds the blob already there.
     public func share(fileAt path: String) async throws -> StoredBlob {
-        try await NIOThreadPool.singleton.runIfActive { () throws -> StoredBlob in
-            let (sha256, count) = try Self.hashAndSync(path)
-            let destination = self.path(of: sha256)
-            if DurableFile.size(destination) != nil {
-                return StoredBlob(sha256: sha256, byteCount: count)
-            }
-            let directory = "\(self.root)/\(sha256.prefix(2))"
-            try DurableFile.makeDirectories(directory)
-            do {
-                try DurableFile.link(path, to: destination)
-            } catch {
-                // Another request filed the same bytes a moment ago.
-                guard DurableFile.size(destination) != nil else { throw error }
-            }
-            try DurableFile.syncDirectory(directory)
-            return StoredBlob(sha256: sha256, byteCount: count)
-        }
+        try await Blocking.file { try self.shareNow(fileAt: path) }
     }
 
-    /// Streams bytes into a temp file while hashing them, then fsyncs and renames into place.
-    /// Throws `Problem.tooLarge` (and keeps nothing) past `byteCountMax`.
-    public func write<Chunks: AsyncSequence>(_ chunks: Chunks, byteCountMax: Int64) async throws -> StoredBlob
-    where Chunks.Element == ByteBuffer {
-        let temp = "\(tempRoot)/blob-\(SecureBytes.random(count: 12).hex)"
-        let fd = try DurableFile.create(temp)
-        let hasher = SHA256Hasher()
-        var count: Int64 = 0
-        do {
-            for try await chunk in chunks {
-                count += Int64(chunk.readableBytes)
-                guard count <= byteCountMax else { throw Problem.tooLarge("The file is over the \(byteCountMax)-byte limit.") }
-                try chunk.withUnsafeReadableBytes { bytes in
-                    hasher.update(bytes)
-                    try DurableFile.writeAll(fd, bytes, path: temp)
-                }
-            }
-            try DurableFile.sync(fd, path: temp)
-        } catch {
-            close(fd)
-            DurableFile.remove(temp)
-            throw error
-        }
-        close(fd)
-        let sha256 = hasher.finalize().hex
-        let destination = path(of: sha256)
+    /// `share`, on the calling thread (a blocking-pool thread).
+    func shareNow(fileAt path: String) throws -> StoredBlob {
+        let (sha256, count) = try Self.hashAndSync(path)
+        let destination = self.path(of: sha256)
         if DurableFile.size(destination) != nil {
-            DurableFile.remove(temp)
-        } else {
-            let directory = "\(root)/\(sha256.prefix(2))"
-            try DurableFile.makeDirectories(directory)
-            try DurableFile.rename(temp, to: destination)
-            try DurableFile.syncDirectory(directory)
+            return StoredBlob(sha256: sha256, byteCount: count)
         }
+        let directory = "\(root)/\(sha256.prefix(2))"
+        try DurableFile.makeDirectories(directory)
+        do {
+            try DurableFile.link(path, to: destination)
+        } catch {
+            // Another request filed the same bytes a moment ago.
+            guard DurableFile.size(destination) != nil else { throw error }
+        }
+        try DurableFile.syncDirectory(directory)
         return StoredBlob(sha256: sha256, byteCount: count)
     }
 
-    /// Removes a blob's file; the caller checks nothing refers to it.
-    public func remove(_ sha256: String) {
-        DurableFile.remove(path(of: sha256))
-    }
-
-    /// Removes blobs that `isReferenced` says nothing refers to: files filed for a row that a
-    /// crash kept from committing. Only at start, before anything writes: a running server
-    /// files blobs before their rows commit. Returns how many went.
-    public func sweepUnreferenced(isReferenced: (String) throws -> Bool) rethrows -> Int {
-        var removed = 0
-        for folder in DurableFile.list(root) where folder.count == 2 {
-            for name in DurableFile.list("\(root)/\(folder)") where name.count == 64 && name.hasPrefix(folder) {
-                if try !isReferenced(name) {
-                    DurableFile.remove("\(root)/\(folder)/\(name)")
-                    removed += 1
+    /// Streams bytes into a temp file while hashing them, then fsyncs and renames into place.
+    /// Throws `Problem.tooLarge` (and keeps nothing) past `byteCountMax`. Chunks are
+    /// gathered into slices of `HashingFile.sliceByteCount` and each slice is hashed and
+    /// written on the file pool.
+    public func write<Chunks: AsyncSequence>(_ chunks: Chunks, byteCountMax: Int64) async throws -> StoredBlob
+    where Chunks.Element == ByteBuffer {
+        let temp = "\(tempRoot)/blob-\(SecureBytes.random(count: 12).hex)"
+        let file = try await HashingFile.create(temp)
+        do {
+            var slice = ByteBuffer()
+            for try await chunk in chunks {
+                guard file.byteCount + Int64(slice.readableBytes) + Int64(chunk.readableBytes) <= byteCountMax else {
+                    throw Problem.tooLarge("The file is over the \(byteCountMax)-byte limit.")
+                }
+                var chunk = chunk
+                slice.writeBuffer(&chunk)
+                if slice.readableBytes >= HashingFile.sliceByteCount {
+                    try await file.append(slice)
+                    slice.clear()
                 }
             }
+            try await file.append(slice)
+            return try await Blocking.file {
+                try file.finish()
+                let sha256 = file.digest
+                let destination = self.path(of: sha256)
+                if DurableFile.size(destination) != nil {
+                    DurableFile.remove(temp)
+                } else {
+                    let directory = "\(self.root)/\(sha256.prefix(2))"
+                    try DurableFile.makeDirectories(directory)
+                    try DurableFile.rename(temp, to: destination)
+                    try DurableFile.syncDirectory(directory)
+                }
+                return StoredBlob(sha256: sha256, byteCount: file.byteCount)
+            }
+        } catch {
+            try? await Blocking.file {
+                file.abandon()
+                DurableFile.remove(temp)
+            }
+            throw error
         }
-        return removed
+    }
+
+    /// Removes a blob's file; the caller checks nothing refers to it.
+    public func remove(_ sha256: String) async throws {
+        let path = path(of: sha256)
+        try await Blocking.file { DurableFile.remove(path) }
+    }
+
+    /// Removes blobs not in `referenced`: files filed for a row that a crash kept from
+    /// committing. Only at start, before anything writes: a running server files blobs
+    /// before their rows commit. Returns how many went.
+    public func sweepUnreferenced(keeping referenced: Set<String>) async throws -> Int {
+        try await Blocking.file {
+            var removed = 0
+            for folder in DurableFile.list(self.root) where folder.count == 2 {
+                for name in DurableFile.list("\(self.root)/\(folder)") where name.count == 64 && name.hasPrefix(folder) {
+                    if !referenced.contains(name) {
+                        DurableFile.remove("\(self.root)/\(folder)/\(name)")
+                        removed += 1
+                    }
+                }
+            }
+            return removed
+        }
     }
 
     /// Removes leftovers of interrupted writes; called at start, before anything writes.
-    public func sweepTemporaryFiles() -> Int {
-        let names = DurableFile.list(tempRoot)
-        for name in names { DurableFile.remove("\(tempRoot)/\(name)") }
-        return names.count
+    public func sweepTemporaryFiles() async throws -> Int {
+        try await Blocking.file {
+            let names = DurableFile.list(self.tempRoot)
+            for name in names { DurableFile.remove("\(self.tempRoot)/\(name)") }
+            return names.count
+        }
     }
 
     /// SHA-256 of a file in one streaming pass, after an fsync of its contents.
@@ -174,5 +201,54 @@ struct SingleChunk: AsyncSequence, Sendable {
             defer { bytes = nil }
             return bytes.map { ByteBuffer(bytes: $0) }
         }
+    }
+}
+
+/// A file being written and hashed, one slice at a time on the file pool. Used by one
+/// task at a time: each call is awaited before the next is made.
+final class HashingFile: @unchecked Sendable {
+    /// Bytes gathered before a slice goes to the file pool: few hops, bounded memory.
+    static let sliceByteCount = 1 << 20
+
+    let path: String
+    private let fd: Int32
+    private let hasher = SHA256Hasher()
+    private(set) var byteCount: Int64 = 0
+    private(set) var digest = ""
+    private var isOpen = true
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    static func create(_ path: String) async throws -> HashingFile {
+        try await Blocking.file { HashingFile(path: path, fd: try DurableFile.create(path)) }
+    }
+
+    /// Hashes and writes `slice` on the file pool.
+    func append(_ slice: ByteBuffer) async throws {
+        guard slice.readableBytes > 0 else { return }
+        try await Blocking.file {
+            try slice.withUnsafeReadableBytes { bytes in
+                self.hasher.update(bytes)
+                try DurableFile.writeAll(self.fd, bytes, path: self.path)
+            }
+            self.byteCount += Int64(slice.readableBytes)
+        }
+    }
+
+    /// fsyncs and closes; the digest is ready after. On a blocking-pool thread.
+    func finish() throws {
+        try DurableFile.sync(fd, path: path)
+        close(fd)
+        isOpen = false
+        digest = hasher.finalize().hex
+    }
+
+    /// Closes without keeping anything. On a blocking-pool thread.
+    func abandon() {
+        if isOpen { close(fd) }
+        isOpen = false
     }
 }

@@ -37,12 +37,11 @@ public struct CatalogStore: Sendable {
         try await writer.write { db in try key.insert(db) }
     }
 
-    /// The key row for a lookup, and its party; the caller compares the hash.
-    ///
-    /// Runs on the caller's thread: it is two primary-key lookups on every request, and a
-    /// hop to a database queue and back cost more than the lookups themselves.
-    public func keyAndParty(lookup: String) throws -> (APIKeyRecord, PartyRecord)? {
-        try writer.read { db in
+    /// The key row for a lookup, and its party; the caller compares the hash. One read on
+    /// GRDB's queue: never a synchronous read on the request's thread, which froze the
+    /// server once every cooperative thread waited for a connection held by async reads.
+    public func keyAndParty(lookup: String) async throws -> (APIKeyRecord, PartyRecord)? {
+        try await writer.read { db in
             guard let key = try APIKeyRecord.filter(APIKeyRecord.Columns.lookup == lookup).fetchOne(db),
                   let party = try PartyRecord.fetchOne(db, key: key.partyID)
             else { return nil }

@@ -281,11 +281,9 @@ extension AssetRecord {
 
     /// A JSON array of strings as stored in the list columns (tags, moods, …).
     static func list(_ text: String?) -> [String] {
-        guard let text, text != "[]", let list = try? listDecoder.decode([String].self, from: Data(text.utf8)) else { return [] }
-        return list
+        guard let text, text != "[]", case .array(let items)? = try? JSONParser.parse(text.utf8) else { return [] }
+        return items.compactMap { if case .string(let item) = $0 { item } else { nil } }
     }
-
-    private static let listDecoder = JSONDecoder()
 }
 
 /// Column positions of a statement's rows, looked up by name once.

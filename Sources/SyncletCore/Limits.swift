@@ -21,6 +21,20 @@ public struct Limits: Sendable, Equatable {
     /// How long a write waits for SQLite's lock (held by a checkpoint or another process)
     /// before it fails.
     public var databaseBusyTimeoutSeconds: Int64 = 10
+    /// Connections served at once. The next ones (a sixteenth more, up to 256) are answered
+    /// 503 with Retry-After and closed; past those the server stops accepting until some
+    /// close. Lowered at start to fit under the process's limit on open files.
+    public var httpConnectionCountMax: Int = 10_000
+    /// How long a request's header block may take to arrive from its first byte.
+    public var httpHeaderTimeoutSeconds: Int64 = 10
+    /// How long a response may wait for a client that does not read it.
+    public var httpWriteStallTimeoutSeconds: Int64 = 60
+    /// How long a stopping server (SIGTERM, SIGINT) lets requests in flight finish before
+    /// it closes their connections.
+    public var shutdownGraceSeconds: Int64 = 3
+    /// Zip bundles streamed at once (each is built on a thread of its own); more are
+    /// answered 503 with Retry-After.
+    public var bundleStreamCountMax: Int = 32
 
     // MARK: Uploads
 
@@ -138,6 +152,16 @@ extension Limits {
                      "A connection silent this long (between requests, or in a stalled request body) is closed; responses being sent are never cut."),
         LimitSetting("database-busy-timeout-seconds", \.databaseBusyTimeoutSeconds, .seconds,
                      "How long a write waits for the SQLite lock before it fails."),
+        LimitSetting("http-max-connections", \.httpConnectionCountMax, .count,
+                     "Connections served at once; the next ones get 503 with Retry-After. Lowered at start to fit the open-files limit."),
+        LimitSetting("http-header-timeout-seconds", \.httpHeaderTimeoutSeconds, .seconds,
+                     "A request's headers must arrive whole within this time of their first byte, or the connection is closed."),
+        LimitSetting("http-write-stall-timeout-seconds", \.httpWriteStallTimeoutSeconds, .seconds,
+                     "A connection whose client stops reading its response for this long is closed."),
+        LimitSetting("shutdown-grace-seconds", \.shutdownGraceSeconds, .seconds,
+                     "On SIGTERM or SIGINT, requests in flight get this long to finish before their connections are closed."),
+        LimitSetting("bundle-max-streams", \.bundleStreamCountMax, .count,
+                     "Zip bundles (track bundles, licensed downloads) streamed at once; more get 503 with Retry-After."),
         // Uploads
         LimitSetting("upload-max-bytes", \.uploadByteCountMax, .bytes,
                      "Largest file an upload may declare or send (`Tus-Max-Size`)."),

@@ -130,8 +130,9 @@ struct Serve: AsyncParsableCommand {
             settings.payoutThresholdMicros = amount.micros
         }
 
+        // Both formats write through LogWriter's own thread: a log line never waits for stderr.
         switch logFormat ?? environment["SYNCLET_LOG_FORMAT"] ?? "text" {
-        case "text": break
+        case "text": LoggingSystem.bootstrap { label in TextLogHandler(label: label) }
         case "json": LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
         case let other: throw ValidationError("Unknown log format \(other); use text or json.")
         }
@@ -170,7 +171,12 @@ struct Serve: AsyncParsableCommand {
             // Flush now: the key must reach a pipe or a log even if the process is killed later.
             fflush(nil)
         }
-        try await server.application.runService()
+        do {
+            try await server.runUntilStopped()
+        } catch {
+            logger.notice("stopped", metadata: ["after": "\(error)"])
+        }
+        LogWriter.standardError.flush()
     }
 }
 

@@ -1,4 +1,7 @@
+import Archives
 import BlobStore
+import NIOCore
+import Synchronization
 import Catalog
 import GRDB
 import Licensing
@@ -26,6 +29,8 @@ public struct AppServices: Sendable {
     let earnings: EarningsHub
     /// This server's own metrics registry, rendered at `/metrics`.
     public let metrics: ServerMetrics
+    /// Zip bundles being streamed.
+    let bundleSlots: BundleSlots
 
     init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8],
          templates: TemplateCatalog, signingKeys: SigningKeys, webhookSecret: [UInt8]) throws {
@@ -43,6 +48,13 @@ public struct AppServices: Sendable {
         self.blobs = try BlobStore(root: layout.blobs, tempRoot: layout.temp)
         self.uploadFiles = try UploadFiles(root: layout.uploads)
         self.cursors = CursorCodec(key: cursorKey)
+        self.bundleSlots = BundleSlots(countMax: settings.limits.bundleStreamCountMax)
+    }
+
+    /// A zip of `items`, streamed as it is built, holding a bundle slot while it lasts.
+    func zipStream(_ items: [BundleItem]) throws(Problem) -> SlottedStream<AsyncThrowingStream<ByteBuffer, any Error>> {
+        let slot = try bundleSlots.take()
+        return SlottedStream(base: BundleWriter.zipStream(items), slot: slot)
     }
 
     /// The sizes of the group commits so far (tests check that batching happens).
@@ -62,4 +74,49 @@ public struct AppServices: Sendable {
 /// Anything that can answer a query parameter by name.
 protocol QueryReading {
     func query(_ name: String) -> String?
+}
+
+/// Counts zip bundles being streamed: each is built on a thread of its own, so their
+/// number is bounded (`Limits.bundleStreamCountMax`); past it a download is answered 503.
+final class BundleSlots: Sendable {
+    private let taken = Atomic<Int>(0)
+    let countMax: Int
+
+    init(countMax: Int) { self.countMax = countMax }
+
+    /// A slot, held until the returned token is released (when its stream is dropped).
+    func take() throws(Problem) -> Slot {
+        let now = taken.wrappingAdd(1, ordering: .relaxed).newValue
+        guard now <= countMax else {
+            taken.wrappingSubtract(1, ordering: .relaxed)
+            throw Problem(status: 503, type: "busy", title: "The server is busy",
+                          detail: "\(countMax) downloads are being packed right now; try again in a few seconds.",
+                          extensions: ["retry_after": "5"])
+        }
+        return Slot(slots: self)
+    }
+
+    var inUse: Int { taken.load(ordering: .relaxed) }
+
+    /// Gives its slot back when the last reference to it goes.
+    final class Slot: Sendable {
+        private let slots: BundleSlots
+        init(slots: BundleSlots) { self.slots = slots }
+        deinit { slots.taken.wrappingSubtract(1, ordering: .relaxed) }
+    }
+}
+
+/// A zip stream that holds a bundle slot for as long as it exists.
+struct SlottedStream<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let slot: BundleSlots.Slot
+
+    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), slot: slot) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let slot: BundleSlots.Slot
+        mutating func next() async throws -> ByteBuffer? { try await base.next() }
+    }
 }

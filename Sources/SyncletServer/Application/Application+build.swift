@@ -4,7 +4,9 @@ import GRDB
 import Ledger
 import Licensing
 import Hummingbird
+import HummingbirdCore
 import Logging
+import ServiceLifecycle
 import NIOCore
 import SyncletCore
 import SyncletCrypto
@@ -17,6 +19,19 @@ public struct SyncletApp: Sendable {
     public let bootstrapToken: String?
     /// Every route the router serves, as "METHOD /path/{param}".
     public let routes: [String]
+    /// The connection limits in force (after fitting them under the open-files limit).
+    public let connectionGuard: ConnectionGuard
+
+    /// Runs until SIGTERM or SIGINT. Then the server stops accepting, requests in flight
+    /// get `shutdown-grace-seconds` to finish, and whatever is still open after that is
+    /// closed: a stop never waits on a client.
+    public func runUntilStopped() async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(services.settings.limits.shutdownGraceSeconds)
+        configuration.maximumCancellationDuration = .seconds(2)
+        try await ServiceGroup(configuration: configuration).run()
+    }
 
     /// Renders every pending preview now (tests, and a way to catch up); returns how many.
     public func renderPendingPreviews() async -> Int {
@@ -42,34 +57,38 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> SyncletApp {
     let layout = StorageLayout(root: settings.storage)
-    do {
-        try DurableFile.makeDirectories(layout.root)
-        try DurableFile.makeDirectories(layout.keys)
-    } catch {
-        throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
-    }
-    let cursorKey = try loadOrCreateSecret(at: layout.cursorKey)
-    let templates: TemplateCatalog
-    do {
-        templates = try TemplateCatalog.load(directory: settings.licenses)
-    } catch {
-        throw ServerSetupError(description: "\(error.description). Fix the template (or point --licenses at the right folder) and start again.")
-    }
-    let webhookSecret = try settings.paymentWebhookSecret.map { Array($0.utf8) } ?? loadOrCreateSecret(at: layout.webhookKey)
-    let signingKeys = try SigningKeys(folder: layout.signingKeys, now: settings.clock.now())
-    let database = try { () throws -> DatabasePool in
+    // Start-up reads and writes files and opens (migrates) the database synchronously: all
+    // of it on the file pool, so no shared thread waits on the disk even before serving.
+    let services = try await Blocking.file { () throws -> AppServices in
         do {
-            return try SyncletDatabase.open(path: layout.database, limits: settings.limits, periods: settings.periods)
+            try DurableFile.makeDirectories(layout.root)
+            try DurableFile.makeDirectories(layout.keys)
+        } catch {
+            throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
+        }
+        let cursorKey = try loadOrCreateSecret(at: layout.cursorKey)
+        let templates: TemplateCatalog
+        do {
+            templates = try TemplateCatalog.load(directory: settings.licenses)
+        } catch {
+            throw ServerSetupError(description: "\(String(describing: error)). Fix the template (or point --licenses at the right folder) and start again.")
+        }
+        let webhookSecret = try settings.paymentWebhookSecret.map { Array($0.utf8) } ?? loadOrCreateSecret(at: layout.webhookKey)
+        let signingKeys = try SigningKeys(folder: layout.signingKeys, now: settings.clock.now())
+        let database: DatabasePool
+        do {
+            database = try SyncletDatabase.open(path: layout.database, limits: settings.limits, periods: settings.periods)
         } catch let mismatch as Ledger.PeriodZoneMismatch {
             throw ServerSetupError(description: mismatch.description)
         }
-    }()
-    let services = try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
-                                   templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret)
-    let swept = services.blobs.sweepTemporaryFiles()
+        _ = OpenAPIDocument.shared  // read and parsed once, here, not by the first request that needs it
+        return try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
+                               templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret)
+    }
+    let swept = try await services.blobs.sweepTemporaryFiles()
     if swept > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
     let referenced = try await services.catalog.referencedBlobs()
-    let orphans = services.blobs.sweepUnreferenced { referenced.contains($0) }
+    let orphans = try await services.blobs.sweepUnreferenced(keeping: referenced)
     if orphans > 0 { logger.notice("removed blobs no row refers to (left by a crash)", metadata: ["count": "\(orphans)"]) }
     let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
 
@@ -81,7 +100,7 @@ public func buildApplication(
     router.add(middleware: MethodMiddleware(routes: routeMethods))
     router.add(middleware: AuthMiddleware(catalog: services.catalog))
     MetaController(app: services).addRoutes(to: router)
-    WebController().addRoutes(to: router)
+    try await WebController.loaded().addRoutes(to: router)
     MetricsController(app: services).addRoutes(to: router)
     PartiesController(app: services).addRoutes(to: router)
     UploadsController(app: services).addRoutes(to: router)
@@ -102,15 +121,22 @@ public func buildApplication(
         return "\(route.method.rawValue) /\(path)"
     }
     routeMethods.set(routes)
+    let connectionGuard = ConnectionGuard(limits: settings.limits)
+    let idleTimeout = TimeAmount.seconds(settings.limits.httpIdleTimeoutSeconds)
+    let workers: [any Service] = settings.runsBackgroundWorkers
+        ? [UploadSweeper(app: services, logger: logger), PreviewWorker(app: services, logger: logger)] : []
     let application = Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .seconds(settings.limits.httpIdleTimeoutSeconds))),
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synclet"),
-        services: settings.runsBackgroundWorkers
-            ? [UploadSweeper(app: services, logger: logger), PreviewWorker(app: services, logger: logger)] : [],
+        server: HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(responder: responder, idleTimeout: idleTimeout, connectionGuard: connectionGuard)
+        },
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synclet",
+                             availableConnectionsDelegate: connectionGuard.acceptCeiling),
+        services: workers + [StreamCloser(earnings: services.earnings)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
-    return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes)
+    return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes,
+                      connectionGuard: connectionGuard)
 }
 
 /// Reads a 32-byte secret kept with 0600 permissions, creating it on first start.

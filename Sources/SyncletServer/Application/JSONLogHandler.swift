@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import SyncletCore
 
 /// One JSON object per line (`--log-format json`): time, level, label, message, the
 /// source, and every metadata key at the top level (request_id, route, status, …), so a
@@ -12,9 +12,9 @@ public struct JSONLogHandler: LogHandler {
     private let label: String
     private let write: @Sendable (String) -> Void
 
-    /// Writes to standard error, as the default handler does.
+    /// Writes to standard error through the `LogWriter`, never blocking the caller.
     public init(label: String) {
-        self.init(label: label) { line in JSONLogHandler.standardError.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) } }
+        self.init(label: label) { line in LogWriter.standardError.write(line) }
     }
 
     /// Writes each line to `write` (tests capture them).
@@ -22,8 +22,6 @@ public struct JSONLogHandler: LogHandler {
         self.label = label
         self.write = write
     }
-
-    private static let standardError = Mutex(())
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -35,22 +33,22 @@ public struct JSONLogHandler: LogHandler {
         var fields = self.metadata
         if let provided = metadataProvider?.get() { fields.merge(provided) { _, new in new } }
         if let explicit { fields.merge(explicit) { _, new in new } }
-        var object: [String: Any] = fields.mapValues(Self.json)
-        object["time"] = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-        object["level"] = level.rawValue
-        object["label"] = label
-        object["message"] = message.description
-        object["source"] = source
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        write(String(decoding: data, as: UTF8.self) + "\n")
+        var object: [String: JSONValue] = fields.mapValues(Self.json)
+        object["time"] = .string(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+        object["level"] = .string(level.rawValue)
+        object["label"] = .string(label)
+        object["message"] = .string(message.description)
+        object["source"] = .string(source)
+        guard let line = try? JSONWriter.string(JSONValue.object(object)) else { return }
+        write(line + "\n")
     }
 
-    static func json(_ value: Logger.Metadata.Value) -> Any {
+    static func json(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {
-        case .string(let text): text
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let values): values.map(json)
-        case .dictionary(let values): values.mapValues(json)
+        case .string(let text): .string(text)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let values): .array(values.map(json))
+        case .dictionary(let values): .object(values.mapValues(json))
         }
     }
 }

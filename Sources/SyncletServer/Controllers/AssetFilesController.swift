@@ -46,7 +46,7 @@ struct AssetFilesController {
         let record = try await app.visibleAsset(context)
         guard record.previewStatus == .ready, let sha = record.waveformSHA256 else { throw Self.previewNotReady(record) }
         let path = app.blobs.path(of: sha)
-        let count = DurableFile.size(path) ?? 0
+        let count = try await app.blobs.size(of: sha) ?? 0
         var response = try await FileResponder.respond(
             path: path, byteCount: count, etag: "\"\(sha)\"", contentType: "application/json",
             filename: "\(record.id)-waveform.json", request: request, context: context, disposition: "inline")
@@ -64,7 +64,7 @@ struct AssetFilesController {
         var headers = HTTPFields()
         headers[.contentType] = "application/zip"
         headers[.contentDisposition] = "attachment; filename=\"\(Self.safeName(record.title)).zip\""
-        let chunks = BundleWriter.zipStream(items)
+        let chunks = try app.zipStream(items)
         return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: chunks))
     }
 

@@ -1,3 +1,4 @@
+import BlobStore
 import Hummingbird
 import SyncletCore
 
@@ -22,12 +23,12 @@ enum FileResponder {
         switch ByteRange.parse(header: rangeHeader, length: byteCount) {
         case .whole:
             headers[.contentLength] = String(byteCount)
-            let body = try await FileIO().loadFile(path: path, context: context)
+            let body = try await FileIO(threadPool: Blocking.files).loadFile(path: path, context: context)
             return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : body)
         case .partial(let range):
             headers[.contentLength] = String(range.count)
             headers[.contentRange] = range.contentRange(totalLength: byteCount)
-            let body = try await FileIO().loadFile(path: path, range: Int(range.first)...Int(range.last), context: context)
+            let body = try await FileIO(threadPool: Blocking.files).loadFile(path: path, range: Int(range.first)...Int(range.last), context: context)
             return Response(status: .partialContent, headers: headers, body: body)
         case .unsatisfiable:
             var problem = ProblemMiddleware.response(

@@ -77,13 +77,16 @@ struct UploadsController {
             id: app.newID(now), ownerID: party.id, length: length,
             filename: metadata["filename"].map { String($0.prefix(limits.titleCharacterCountMax)) },
             metadata: metadataHeader, createdAt: now, expiresAt: now.adding(seconds: limits.uploadIdleSecondsMax))
-        // The file first: a row without a file would be an upload that cannot resume.
-        try app.uploadFiles.create(upload.id)
-        do {
-            try await app.catalog.createUpload(upload, openMax: limits.openUploadCountPerPartyMax)
-        } catch {
-            app.uploadFiles.remove(upload.id)
-            throw error
+        // The file first: a row without a file would be an upload that cannot resume. Under
+        // the upload's lock, so the sweeper never takes the file for an orphan in between.
+        try await app.uploadLocks.withLock(upload.id) { () async throws in
+            try await app.uploadFiles.create(upload.id)
+            do {
+                try await app.catalog.createUpload(upload, openMax: limits.openUploadCountPerPartyMax)
+            } catch {
+                try? await app.uploadFiles.remove(upload.id)
+                throw error
+            }
         }
         var headers = HTTPFields()
         headers[.location] = "/v1/uploads/\(upload.id)"
@@ -114,7 +117,7 @@ struct UploadsController {
         let (upload, _) = try await ownedUpload(request, context)
         return try await app.uploadLocks.withLock(upload.id) { () async throws -> Response in
             // Read the offset under the lock: it is the truth only while nobody else appends.
-            guard let offset = app.uploadFiles.offset(upload.id) else { throw Problem.notFound("Upload \(upload.id)") }
+            guard let offset = try await app.uploadFiles.offset(upload.id) else { throw Problem.notFound("Upload \(upload.id)") }
             guard claimed == offset else {
                 throw Problem.conflict("upload-offset-mismatch",
                     "This upload is at byte \(offset), not \(claimed). Send a HEAD request and continue from Upload-Offset.",
@@ -150,7 +153,7 @@ struct UploadsController {
         let (upload, _) = try await ownedUpload(request, context)
         try await app.uploadLocks.withLock(upload.id) { () async throws in
             try await app.catalog.deleteUpload(upload.id)
-            app.uploadFiles.remove(upload.id)
+            try await app.uploadFiles.remove(upload.id)
         }
         return Response(status: .noContent)
     }
@@ -159,7 +162,7 @@ struct UploadsController {
         let party = try context.requireParty(.composer)
         let text = context.parameters.get("id") ?? ""
         guard let id = UploadID(text), let upload = try await app.catalog.upload(id),
-              upload.ownerID == party.id, let offset = app.uploadFiles.offset(id)
+              upload.ownerID == party.id, let offset = try await app.uploadFiles.offset(id)
         else { throw Problem.notFound("Upload \(text)") }
         return (upload, offset)
     }

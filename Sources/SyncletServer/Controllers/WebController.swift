@@ -1,3 +1,4 @@
+import BlobStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -19,10 +20,14 @@ struct WebController {
         "frame-ancestors 'none'",
     ].joined(separator: "; ")
 
-    // Read when the router is built, so that a page missing from the bundle stops the
-    // server at start instead of failing the first visitor.
-    let check = WebPage.load("check")
-    let earnings = WebPage.load("earnings")
+    let check: WebPage
+    let earnings: WebPage
+
+    /// Read when the router is built (on the file pool), so that a page missing from the
+    /// bundle stops the server at start instead of failing the first visitor.
+    static func loaded() async throws -> WebController {
+        try await Blocking.file { WebController(check: WebPage.load("check"), earnings: WebPage.load("earnings")) }
+    }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/check", use: checkPage)

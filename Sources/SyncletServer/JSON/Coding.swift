@@ -25,23 +25,30 @@ extension Request {
         header.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() == mediaType } ?? false
     }
 
-    /// Checks collected JSON bytes against the named schema and decodes them.
+    /// Checks collected JSON bytes against the named schema and decodes them: one parse
+    /// (which also refuses repeated member names), the schema walk over that tree, then
+    /// the typed value read from the same tree.
     func decodeJSON<T: Decodable>(_ type: T.Type, schema: String, bytes: ByteBuffer) throws -> T {
         if let contentType = headers[.contentType], !Self.isMediaType(contentType, "application/json") {
             throw Problem.unsupportedMediaType("Send the body as application/json.")
         }
-        let data = Data(bytes.readableBytesView)
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
+            value = try JSONParser.parse(bytes.readableBytesView)
         } catch {
-            throw Problem.badRequest("The body is not valid JSON. Send a JSON object with Content-Type: application/json.")
-        }
-        if let name = JSONMembers.firstDuplicate(in: data) {
-            throw Problem.badRequest("The member \"\(name.prefix(60))\" appears twice in one object; send each member once.")
+            switch error.reason {
+            case .duplicateMember(let name):
+                throw Problem.badRequest("The member \"\(name.prefix(60))\" appears twice in one object; send each member once.")
+            case .tooDeep:
+                throw Problem.badRequest("The body is nested more than \(JSONParser.depthMax) levels deep.")
+            case .numberOutOfRange:
+                throw Problem.badRequest("The body holds a number out of range (at byte \(error.offset)).")
+            case .malformed:
+                throw Problem.badRequest("The body is not valid JSON (at byte \(error.offset)). Send a JSON object with Content-Type: application/json.")
+            }
         }
         try OpenAPIDocument.shared.validate(value, schema: schema)
-        return try JSONDecoder().decode(T.self, from: data)
+        return try JSONValueDecoder.decode(T.self, from: value)
     }
 
     /// Reads a JSON body of at most `byteCountMax` bytes, checks it against the named
@@ -61,18 +68,7 @@ extension Request {
         } catch is NIOTooManyBytesError {
             throw Problem.tooLarge("JSON bodies may be at most \(byteCountMax) bytes.")
         }
-        let data = Data(buffer.readableBytesView)
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw Problem.badRequest("The body is not valid JSON. Send a JSON object with Content-Type: application/json.")
-        }
-        if let name = JSONMembers.firstDuplicate(in: data) {
-            throw Problem.badRequest("The member \"\(name.prefix(60))\" appears twice in one object; send each member once.")
-        }
-        try OpenAPIDocument.shared.validate(value, schema: schema)
-        return try JSONDecoder().decode(T.self, from: data)
+        return try decodeJSON(type, schema: schema, bytes: buffer)
     }
 }
 
@@ -89,11 +85,10 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(body)
+        let bytes = try JSONWriter.encode(body)
         var headers = self.headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        headers[.contentLength] = String(bytes.count)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -1,46 +1,5 @@
-/// RFC 8259 asks that member names in an object be unique, and parsers disagree on which of
-/// two equal names wins. Request bodies with a repeated name are refused instead, so the
-/// schema check, the decoder and anything in front of the server all see the same thing.
+/// Byte-level checks on JSON text that do not need a parse.
 enum JSONMembers {
-    /// The first member name that appears twice in one object (compared as written). Run it
-    /// on bytes that already parsed as JSON.
-    static func firstDuplicate(in bytes: some Collection<UInt8>) -> String? {
-        let bytes = Array(bytes)
-        var objects = [Set<ArraySlice<UInt8>>?]()  // one entry per open container; nil for arrays
-        var expectingName = false
-        var index = 0
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "{"):
-                objects.append([])
-                expectingName = true
-            case UInt8(ascii: "["):
-                objects.append(nil)
-                expectingName = false
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                if !objects.isEmpty { objects.removeLast() }
-                expectingName = false
-            case UInt8(ascii: ","):
-                expectingName = objects.last.map { $0 != nil } ?? false
-            case UInt8(ascii: "\""):
-                let start = index + 1
-                index = start
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
-                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
-                }
-                if expectingName, !objects.isEmpty, objects[objects.count - 1] != nil {
-                    let name = bytes[start..<min(index, bytes.count)]
-                    if !objects[objects.count - 1]!.insert(name).inserted { return String(decoding: name, as: UTF8.self) }
-                }
-                expectingName = false
-            default:
-                break
-            }
-            index += 1
-        }
-        return nil
-    }
-
     /// Whether `line` holds exactly one JSON object and nothing after it (whitespace aside),
     /// judged by its brackets and strings alone. Lets a batch of NDJSON lines be decoded as
     /// one array and still map element n to line n: no line can end inside a string or

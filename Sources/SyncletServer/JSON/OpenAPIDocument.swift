@@ -21,7 +21,7 @@ public struct OpenAPIDocument: Sendable {
     }()
 
     init(data: Data) throws {
-        let root = try JSONDecoder().decode(JSONValue.self, from: data)
+        let root = try JSONParser.parse(data)
         guard case .object(let top) = root, case .object(let components)? = top["components"],
               case .object(let schemas)? = components["schemas"]
         else { throw Problem.badRequest("openapi.json has no components.schemas") }

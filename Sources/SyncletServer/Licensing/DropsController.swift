@@ -106,18 +106,20 @@ struct DropsController {
                 }
             }
         }
+        let slot = try app.bundleSlots.take()  // before any work: a busy server says so at once
         let license = Wire.License(record, channels: channels, now: now)
         let terms = app.templates.template(record.templateID)?.terms ?? ""
         let markdown = LicenseDocument.markdown(license: license, assetTitle: asset.title, terms: terms,
                                                 currentTermsMatch: app.templates.template(record.templateID)?.termsSHA256 == record.termsSHA256)
         let licenseMD = try await app.blobs.store(bytes: Array(markdown.utf8))
-        let licenseJSON = try await app.blobs.store(bytes: Array(try LicenseDesk.encoder.encode(license)))
+        let licenseJSON = try await app.blobs.store(bytes: try JSONWriter.encode(license))
         items.append(BundleItem(name: "\(folder)/LICENSE.md", path: app.blobs.path(of: licenseMD.sha256)))
         items.append(BundleItem(name: "\(folder)/license.json", path: app.blobs.path(of: licenseJSON.sha256)))
         var headers = HTTPFields()
         headers[.contentType] = "application/zip"
         headers[.contentDisposition] = "attachment; filename=\"\(folder)-\(record.code).zip\""
-        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: BundleWriter.zipStream(items)))
+        return Response(status: .ok, headers: headers,
+                        body: ResponseBody(asyncSequence: SlottedStream(base: BundleWriter.zipStream(items), slot: slot)))
     }
 }
 

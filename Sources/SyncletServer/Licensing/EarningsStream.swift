@@ -6,6 +6,7 @@ import Ledger
 import Licensing
 import Synchronization
 import SyncletCore
+import ServiceLifecycle
 import Usage
 
 /// Tells live earnings streams that money was booked. Each stream then re-reads its own
@@ -60,6 +61,26 @@ final class EarningsHub: Sendable {
     func notify() {
         for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.continuation.yield() }
     }
+
+    /// Ends every stream (the server is stopping): their responses end, so their
+    /// connections close instead of holding the shutdown back.
+    func closeAll() {
+        let all = subscribers.withLock { subscribers in
+            defer { subscribers.removeAll() }
+            return Array(subscribers.values)
+        }
+        for subscriber in all { subscriber.continuation.finish() }
+    }
+}
+
+/// Waits for the server to stop, then ends the long-lived responses (earnings streams).
+struct StreamCloser: Service {
+    let earnings: EarningsHub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        earnings.closeAll()
+    }
 }
 
 /// `GET /v1/earnings/stream` and `GET /v1/wallet/spend`.
@@ -113,6 +134,8 @@ struct EarningsController {
                 await group.next()
                 group.cancelAll()
             }
+            // The changes ended (the server is stopping): end the response too.
+            output.finish()
         }
         output.onTermination = { _ in
             producer.cancel()
@@ -125,9 +148,7 @@ struct EarningsController {
     }
 
     static func event(_ totals: EarningsUpdate) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = (try? encoder.encode(totals)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let json = (try? JSONWriter.string(totals)) ?? "{}"
         return ByteBuffer(string: "event: earnings\ndata: \(json)\n\n")
     }
 

@@ -86,10 +86,8 @@ struct LicenseDesk: Sendable {
                 jti: id.rawValue, sub: licensee.id.rawValue, licensee: licensee.displayName, asset: asset.id.rawValue,
                 assetTitle: asset.title, composer: composer, template: template.reference, termsSHA256: template.termsSHA256,
                 code: code, channels: channels, envelope: template.envelope, iat: now.rfc3339, exp: expires?.rfc3339)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let footer = try encoder.encode(["kid": signer.keyID])
-            let token = signer.sign(message: Array(try encoder.encode(claims)), footer: Array(footer))
+            let footer = try JSONWriter.encode(["kid": signer.keyID])
+            let token = signer.sign(message: try JSONWriter.encode(claims), footer: footer)
             let record = LicenseRecord(
                 id: id, code: code, licenseeID: licensee.id, assetID: asset.id, templateID: template.id,
                 templateVersion: template.version, termsSHA256: template.termsSHA256, envelope: template.envelope,
@@ -104,7 +102,7 @@ struct LicenseDesk: Sendable {
                 try db.execute(sql: "INSERT INTO license_channel (license_id, platform, channel_id) VALUES (?, ?, ?)",
                                arguments: [id.rawValue, channel.platform, channel.channelID])
             }
-            let body = String(decoding: try Self.encoder.encode(Wire.License(record, channels: channels, now: now)), as: UTF8.self)
+            let body = try JSONWriter.string(Wire.License(record, channels: channels, now: now))
             let stored = Idempotency.Stored(status: 201, body: body)
             try Idempotency.record(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256,
                                    stored: stored, now: now)
@@ -113,12 +111,6 @@ struct LicenseDesk: Sendable {
         if isNew { app.metrics.recordLicenseIssued() }
         return stored
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 
     static func outsideEnvelope(_ violations: [EnvelopeViolation], use: IntendedUse, templates: TemplateCatalog) -> Problem {
         let covering = templates.quote(use).filter(\.covers).map(\.template)

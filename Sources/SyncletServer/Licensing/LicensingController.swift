@@ -79,7 +79,7 @@ struct LicensingController {
         app.earnings.notify()
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        if let id = (try? JSONDecoder().decode(Wire.License.self, from: Data(stored.body.utf8)))?.id {
+        if case .object(let members)? = try? JSONParser.parse(stored.body.utf8), case .string(let id)? = members["id"] {
             headers[.location] = "/v1/licenses/\(id)"
         }
         return Response(status: .init(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: stored.body)))

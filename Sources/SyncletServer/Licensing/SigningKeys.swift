@@ -38,9 +38,11 @@ final class SigningKeys: Sendable {
         state.withLock { entries in entries.first { $0.id == id }?.publicKey }
     }
 
-    /// Makes a new key the signing key; earlier ones stay for verification.
-    func rotate(now: Timestamp) throws -> Entry {
-        let entry = try Self.create(in: folder, now: now)
+    /// Makes a new key the signing key; earlier ones stay for verification. The key file is
+    /// durable before the key signs anything.
+    func rotate(now: Timestamp) async throws -> Entry {
+        let folder = folder
+        let entry = try await Blocking.file { try Self.create(in: folder, now: now) }
         state.withLock { $0.append(entry) }
         return entry
     }

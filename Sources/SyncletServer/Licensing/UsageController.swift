@@ -136,7 +136,7 @@ struct UsageController {
         }
         let statement = try await build(owner, period)
         let (contentType, body): (String, String) = switch format {
-        case "json": ("application/json", String(decoding: try LicenseDesk.encoder.encode(statement), as: UTF8.self))
+        case "json": ("application/json", try JSONWriter.string(statement))
         case "csv": ("text/csv; charset=utf-8", statement.csv)
         case "tsv", "dsr": ("text/tab-separated-values; charset=utf-8", statement.dsrTSV)
         case "html": ("text/html; charset=utf-8", statement.html)

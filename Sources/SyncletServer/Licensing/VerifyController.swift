@@ -111,7 +111,7 @@ struct VerifyController {
     /// The operator starts a new signing key; the old ones stay published.
     @Sendable func rotate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.PublicKeyInfo> {
         _ = try context.requireAdmin()
-        let entry = try app.signingKeys.rotate(now: app.settings.clock.now())
+        let entry = try await app.signingKeys.rotate(now: app.settings.clock.now())
         return JSONResponse(status: .created, Wire.PublicKeyInfo(kid: entry.id, paserk: PASERK.publicKey(entry.publicKey),
                                                                  createdAt: entry.createdAt, current: true))
     }

@@ -76,7 +76,7 @@ struct WalletsController {
                                          cause: .init(type: "grant", id: key), now: now)!
             let answer = ["transfer_id": id.rawValue, "party_id": target.id.rawValue,
                           "amount_micros": String(body.amountMicros), "balance_micros": String(try Ledger.balance(db, wallet))]
-            let stored = Idempotency.Stored(status: 201, body: String(decoding: try LicenseDesk.encoder.encode(answer), as: UTF8.self))
+            let stored = Idempotency.Stored(status: 201, body: try JSONWriter.string(answer))
             try Idempotency.record(db, party: admin.id, key: key, route: route, requestSHA256: hash, stored: stored, now: now)
             return stored
         }
@@ -115,7 +115,7 @@ struct WalletsController {
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        let body = try JSONEncoder().encode(["payment_id": notice.paymentID, "status": credited ? "credited" : "duplicate"])
+        let body = try JSONWriter.encode(["payment_id": notice.paymentID, "status": credited ? "credited" : "duplicate"])
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -28,7 +28,7 @@ struct AuthMiddleware: RouterMiddleware {
             throw Problem.unauthorized("Use `Authorization: Bearer syn_…` with your API key.")
         }
         guard let token = APIKeyToken(presented: String(parts[1].trimmingCharacters(in: .whitespaces))),
-              let (key, party) = try catalog.keyAndParty(lookup: token.lookup),
+              let (key, party) = try await catalog.keyAndParty(lookup: token.lookup),
               SecureBytes.constantTimeEqual(SHA256Hasher.digest(Array(token.token.utf8)), key.tokenSHA256)
         else {
             throw Problem.unauthorized("This API key is not valid. Check that you copied it whole, or ask the operator for a new one.")

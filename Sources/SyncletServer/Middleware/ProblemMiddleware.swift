@@ -1,5 +1,4 @@
 import BlobStore
-import Foundation
 import Hummingbird
 import SyncletCore
 
@@ -65,15 +64,15 @@ struct ProblemMiddleware: RouterMiddleware {
 
     /// The problem+json response.
     static func response(for problem: Problem, context: Context, head: Bool = false) -> Response {
-        var body: [String: Any] = [
-            "type": problem.typeURI,
-            "title": problem.title,
-            "status": problem.status,
-            "detail": problem.detail,
-            "request_id": context.requestID,
+        var body: [String: JSONValue] = [
+            "type": .string(problem.typeURI),
+            "title": .string(problem.title),
+            "status": .integer(Int64(problem.status)),
+            "detail": .string(problem.detail),
+            "request_id": .string(context.requestID),
         ]
-        for (key, value) in problem.extensions { body[key] = value }
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        for (key, value) in problem.extensions { body[key] = .string(value) }
+        let data = (try? JSONWriter.encode(JSONValue.object(body))) ?? []
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if problem.status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"synclet\"" }

@@ -2,7 +2,6 @@ import Audio
 import BlobStore
 import Catalog
 import Hummingbird
-import NIOPosix
 import SyncletCore
 
 /// Turns a finished upload into an asset: metadata checked, audio probed, file into the
@@ -21,7 +20,7 @@ struct AssetIntake: Sendable {
 
         return try await app.uploadLocks.withLock(upload.id) { () async throws -> AssetRecord in
             let partPath = app.uploadFiles.path(upload.id)
-            guard let offset = app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
+            guard let offset = try await app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
                 throw Problem.notFound("Upload \(upload.id)")
             }
             guard offset == upload.length else {
@@ -31,13 +30,13 @@ struct AssetIntake: Sendable {
             }
             let facts: AudioFacts
             do {
-                facts = try await NIOThreadPool.singleton.runIfActive { try AudioProbe.probe(path: partPath) }
+                facts = try await Blocking.codec { try AudioProbe.probe(path: partPath) }
                 try metadata.check(durationMilliseconds: facts.durationMilliseconds,
                                    toleranceMilliseconds: limits.durationToleranceMilliseconds)
             } catch let problem as Problem {
                 // Refused audio: keep nothing of it.
                 try await app.catalog.deleteUpload(upload.id)
-                app.uploadFiles.remove(upload.id)
+                try await app.uploadFiles.remove(upload.id)
                 throw problem
             }
             // Filed beside the upload (a hard link), so that a crash before the commit
@@ -49,14 +48,14 @@ struct AssetIntake: Sendable {
                 audio: .init(blob: blob, facts: facts, filename: upload.filename), now: now)
             do {
                 let record = try await app.catalog.createAsset(new, consuming: upload.id)
-                app.uploadFiles.remove(upload.id)
+                try? await app.uploadFiles.remove(upload.id)
                 app.previewSignal.wake()
                 return record
             } catch {
                 // The row was refused after the file moved: drop the blob unless something shares it.
-                if try await !app.catalog.blobInUse(blob.sha256) { app.blobs.remove(blob.sha256) }
+                if try await !app.catalog.blobInUse(blob.sha256) { try await app.blobs.remove(blob.sha256) }
                 try? await app.catalog.deleteUpload(upload.id)
-                app.uploadFiles.remove(upload.id)
+                try? await app.uploadFiles.remove(upload.id)
                 throw error
             }
         }

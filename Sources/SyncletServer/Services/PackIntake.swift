@@ -3,7 +3,6 @@ import Audio
 import BlobStore
 import Catalog
 import Foundation
-import NIOPosix
 import SyncletCore
 
 /// Turns a finished upload holding a stem pack into a track and its stems. All or nothing:
@@ -25,7 +24,7 @@ struct PackIntake: Sendable {
             }
         }
         return try await app.uploadLocks.withLock(upload.id) { () async throws -> (AssetRecord, [AssetRecord], [String]) in
-            guard let offset = app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
+            guard let offset = try await app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
                 throw Problem.notFound("Upload \(upload.id)")
             }
             guard offset == upload.length else {
@@ -34,19 +33,20 @@ struct PackIntake: Sendable {
                     extensions: ["offset": String(offset)])
             }
             let directory = "\(app.layout.temp)/pack-\(upload.id)"
-            defer { try? FileManager.default.removeItem(atPath: directory) }
             var adopted = [StoredBlob]()
             do {
                 let result = try await ingest(request, upload: upload, owner: owner, directory: directory, adopted: &adopted)
-                app.uploadFiles.remove(upload.id)
+                try? await app.uploadFiles.remove(upload.id)
+                try? await Self.removeFolder(directory)
                 app.previewSignal.wake()
                 return result
             } catch {
-                for blob in adopted where try await !app.catalog.blobInUse(blob.sha256) { app.blobs.remove(blob.sha256) }
+                try? await Self.removeFolder(directory)
+                for blob in adopted where try await !app.catalog.blobInUse(blob.sha256) { try await app.blobs.remove(blob.sha256) }
                 if error is Problem, (error as! Problem).status == 422 {
                     // A refused pack keeps nothing, not even its upload.
                     try? await app.catalog.deleteUpload(upload.id)
-                    app.uploadFiles.remove(upload.id)
+                    try? await app.uploadFiles.remove(upload.id)
                 }
                 throw error
             }
@@ -57,11 +57,11 @@ struct PackIntake: Sendable {
                         adopted: inout [StoredBlob]) async throws -> (AssetRecord, [AssetRecord], [String]) {
         let limits = app.settings.limits
         let packLimits = PackLimits(limits)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let archive = app.uploadFiles.path(upload.id)
         let readerLimits = packLimits
-        let contents = try await NIOThreadPool.singleton.runIfActive {
-            try PackReader.extract(archiveAt: archive, into: directory, limits: readerLimits)
+        let contents = try await Blocking.codec {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            return try PackReader.extract(archiveAt: archive, into: directory, limits: readerLimits)
         }
         let plan = try PackPlan(contents: contents, request: request, uploadFilename: upload.filename)
 
@@ -69,7 +69,7 @@ struct PackIntake: Sendable {
         var facts = [String: AudioFacts]()
         for entry in contents.audio {
             do {
-                facts[entry.name] = try await NIOThreadPool.singleton.runIfActive { try AudioProbe.probe(path: entry.path) }
+                facts[entry.name] = try await Blocking.codec { try AudioProbe.probe(path: entry.path) }
             } catch let problem as Problem {
                 throw Problem(status: 422, type: "hostile-pack", title: "The pack was refused",
                               detail: "\(entry.name): \(problem.detail)", extensions: ["entry": entry.name, "rule": "unreadable-audio"])
@@ -111,6 +111,13 @@ struct PackIntake: Sendable {
             track: track, existingTrack: request.trackID, stems: stems, attachments: attachments, owner: owner.id,
             consuming: upload.id)
         return (trackRecord, stemRecords, attachments.map(\.name))
+    }
+}
+
+extension PackIntake {
+    /// Removes a pack's extraction folder (it may hold gigabytes) on the file pool.
+    static func removeFolder(_ directory: String) async throws {
+        try await Blocking.file { try? FileManager.default.removeItem(atPath: directory) }
     }
 }
 

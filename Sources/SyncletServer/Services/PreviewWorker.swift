@@ -3,7 +3,6 @@ import BlobStore
 import Catalog
 import Foundation
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import SyncletCore
 
@@ -86,21 +85,19 @@ struct PreviewWorker: Service {
         let chosen = options
         let temp = "\(app.layout.temp)/preview-\(asset.id)-\(UUID().uuidString.prefix(8))"
         do {
-            let facts = try await NIOThreadPool.singleton.runIfActive {
+            let facts = try await Blocking.codec {
                 try PreviewRenderer.render(source: source, destination: temp, options: chosen)
             }
             let preview = try await app.blobs.adopt(fileAt: temp)
-            let peaks = try await NIOThreadPool.singleton.runIfActive { try Waveform.peaks(path: source) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let waveform = try await app.blobs.store(bytes: Array(try encoder.encode(peaks)))
+            let peaks = try await Blocking.codec { try Waveform.peaks(path: source) }
+            let waveform = try await app.blobs.store(bytes: try JSONWriter.encode(peaks))
             return .ready(previewSHA256: preview.sha256, byteCount: preview.byteCount, format: facts.format.rawValue,
                           waveformSHA256: waveform.sha256)
         } catch let problem as Problem {
-            DurableFile.remove(temp)
+            try? await Blocking.file { DurableFile.remove(temp) }
             return .failed(detail: problem.detail)
         } catch {
-            DurableFile.remove(temp)
+            try? await Blocking.file { DurableFile.remove(temp) }
             logger.error("preview failed", metadata: ["asset": "\(asset.id)", "error": "\(error)"])
             return .failed(detail: "The preview could not be rendered (an internal error); the original is unaffected.")
         }

@@ -29,16 +29,16 @@ struct UploadSweeper: Service {
         for upload in expired {
             try await app.uploadLocks.withLock(upload.id) {
                 try await app.catalog.deleteUpload(upload.id)
-                app.uploadFiles.remove(upload.id)
+                try await app.uploadFiles.remove(upload.id)
             }
         }
         let known = try await app.catalog.allUploadIDs()
         var orphans = 0
-        for name in app.uploadFiles.storedIDs() where !known.contains(name) {
+        for name in try await app.uploadFiles.storedIDs() where !known.contains(name) {
             if let id = UploadID(name) {
                 // Lock so a create that has made its file but not yet its row is left alone.
                 try await app.uploadLocks.withLock(id) {
-                    if try await app.catalog.upload(id) == nil { app.uploadFiles.remove(id) }
+                    if try await app.catalog.upload(id) == nil { try await app.uploadFiles.remove(id) }
                 }
                 orphans += 1
             }
