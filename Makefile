@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 SCHEMATHESIS_VERSION := 4.32.5
 FUZZ_VENV := .build/fuzz-venv
 
-.PHONY: setup build release serve test bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke fuzz crash-smoke crash-test clean
+.PHONY: setup build release serve test load-test load-test-only soak bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke fuzz crash-smoke crash-test clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -36,13 +36,28 @@ serve: release
 	.build/release/synclet serve --host $(HOST) --port $(PORT) --storage $(STORAGE)
 
 ## Every test: unit, store, audio and end-to-end over real HTTP; then a short run of each benchmark,
-## five kill -9s of the crash test, and the fuzzer.
+## five kill -9s of the crash test, the fuzzer, and the load test (on a release build: a load
+## test measures what runs in production).
 test: setup
 	swift build --build-tests
+	swift build -c release --product synclet
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory crash-smoke
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory load-test-only
 	swift test --skip-build
+
+## Every route class under 256 concurrent connections, alone and all at once, then misbehaving
+## clients and a stop with clients connected (~2 min): see Tests/Load/load_test.py.
+load-test: release load-test-only
+
+load-test-only:
+	python3 Tests/Load/load_test.py --binary .build/release/synclet
+
+## Ten minutes of every route class at once over 1,000 connections; memory and open files must
+## stay flat. Not part of `make test`; figures go to Benchmarks/RESULTS.md.
+soak: release
+	python3 Tests/Load/load_test.py --binary .build/release/synclet --soak 600 --connections 1000
 
 ## Short benchmark runs (small files, debug build) so the scripts stay working.
 bench-smoke:

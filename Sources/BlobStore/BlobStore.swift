@@ -128,6 +128,19 @@ public struct BlobStore: Sendable {
         }
     }
 
+    /// Proves the data folder takes a durable write (the health check): a small temp file
+    /// written, fsynced and removed.
+    public func probeWrite() async throws {
+        let path = "\(tempRoot)/health-\(SecureBytes.random(count: 6).hex)"
+        try await Blocking.file {
+            defer { DurableFile.remove(path) }
+            let fd = try DurableFile.create(path)
+            defer { close(fd) }
+            try [UInt8](repeating: 0x2A, count: 512).withUnsafeBytes { try DurableFile.writeAll(fd, $0, path: path) }
+            try DurableFile.sync(fd, path: path)
+        }
+    }
+
     /// Removes a blob's file; the caller checks nothing refers to it.
     public func remove(_ sha256: String) async throws {
         let path = path(of: sha256)

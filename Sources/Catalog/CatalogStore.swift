@@ -285,6 +285,14 @@ public struct CatalogStore: Sendable {
             .map { SplitShare(partyID: $0.partyID, basisPoints: $0.basisPoints) }
     }
 
+    /// Proves the database takes a durable write (the health check): one row rewritten.
+    public func probeWrite(at now: Timestamp) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                           arguments: [now.millisecondsSince1970])
+        }
+    }
+
     /// Whether any asset still refers to a blob (before deleting an orphan file).
     public func blobIsReferenced(_ sha256: String) async throws -> Bool {
         try await writer.read { db in

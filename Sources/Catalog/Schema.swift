@@ -193,6 +193,15 @@ public enum CatalogSchema {
                 END;
                 """)
         }
+        // One row the health check rewrites, so /health knows the database takes writes.
+        migrator.registerMigration("catalog-3-health-probe") { db in
+            try db.execute(sql: """
+                CREATE TABLE health_probe (
+                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+                    checked_at INTEGER NOT NULL CHECK (typeof(checked_at) = 'integer')
+                );
+                """)
+        }
     }
 }
 

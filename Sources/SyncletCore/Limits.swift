@@ -32,6 +32,9 @@ public struct Limits: Sendable, Equatable {
     /// How long a stopping server (SIGTERM, SIGINT) lets requests in flight finish before
     /// it closes their connections.
     public var shutdownGraceSeconds: Int64 = 3
+    /// How often the server checks that its database and data folder take writes (what
+    /// `/health` reports).
+    public var healthCheckIntervalSeconds: Int64 = 2
     /// Zip bundles streamed at once (each is built on a thread of its own); more are
     /// answered 503 with Retry-After.
     public var bundleStreamCountMax: Int = 32
@@ -127,6 +130,9 @@ public struct Limits: Sendable, Equatable {
     public var earningsStreamCountMax: Int = 1_000
     /// Earnings streams one composer may hold open at once.
     public var earningsStreamCountPerPartyMax: Int = 8
+    /// A composer's totals are read for its streams at most this often: a burst of bookings
+    /// costs one read, however many streams watch.
+    public var earningsRefreshIntervalMilliseconds: Int64 = 100
 
     public init() {}
 }
@@ -160,6 +166,8 @@ extension Limits {
                      "A connection whose client stops reading its response for this long is closed."),
         LimitSetting("shutdown-grace-seconds", \.shutdownGraceSeconds, .seconds,
                      "On SIGTERM or SIGINT, requests in flight get this long to finish before their connections are closed."),
+        LimitSetting("health-check-interval-seconds", \.healthCheckIntervalSeconds, .seconds,
+                     "How often the server checks that the database and the data folder take writes; /health reports the outcome."),
         LimitSetting("bundle-max-streams", \.bundleStreamCountMax, .count,
                      "Zip bundles (track bundles, licensed downloads) streamed at once; more get 503 with Retry-After."),
         // Uploads
@@ -237,6 +245,8 @@ extension Limits {
                      "Earnings streams open at once on the server."),
         LimitSetting("earnings-max-streams-per-party", \.earningsStreamCountPerPartyMax, .count,
                      "Earnings streams one composer may hold open at once."),
+        LimitSetting("earnings-refresh-interval-milliseconds", \.earningsRefreshIntervalMilliseconds, .milliseconds, min: 0,
+                     "A composer's totals are read for its earnings streams at most this often (one read serves all its streams)."),
     ]
 
     /// The setting called `name`, if there is one.

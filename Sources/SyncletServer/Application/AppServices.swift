@@ -31,6 +31,8 @@ public struct AppServices: Sendable {
     public let metrics: ServerMetrics
     /// Zip bundles being streamed.
     let bundleSlots: BundleSlots
+    /// The outcome of the last health check, which `/health` reports.
+    public let health: HealthState
 
     init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8],
          templates: TemplateCatalog, signingKeys: SigningKeys, webhookSecret: [UInt8]) throws {
@@ -49,6 +51,7 @@ public struct AppServices: Sendable {
         self.uploadFiles = try UploadFiles(root: layout.uploads)
         self.cursors = CursorCodec(key: cursorKey)
         self.bundleSlots = BundleSlots(countMax: settings.limits.bundleStreamCountMax)
+        self.health = HealthState(intervalSeconds: settings.limits.healthCheckIntervalSeconds)
     }
 
     /// A zip of `items`, streamed as it is built, holding a bundle slot while it lasts.

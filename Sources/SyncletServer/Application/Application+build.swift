@@ -26,6 +26,9 @@ public struct SyncletApp: Sendable {
     /// get `shutdown-grace-seconds` to finish, and whatever is still open after that is
     /// closed: a stop never waits on a client.
     public func runUntilStopped() async throws {
+        if await !EventLoopPriority.raise() {
+            application.logger.notice("could not raise the event loops' priority (needs CAP_SYS_NICE); /health may answer slower under full load")
+        }
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger)
         configuration.maximumGracefulShutdownDuration = .seconds(services.settings.limits.shutdownGraceSeconds)
@@ -91,6 +94,10 @@ public func buildApplication(
     let orphans = try await services.blobs.sweepUnreferenced(keeping: referenced)
     if orphans > 0 { logger.notice("removed blobs no row refers to (left by a crash)", metadata: ["count": "\(orphans)"]) }
     let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
+    // The first health check before the first request, so /health is right from the start.
+    if let problem = await HealthMonitor(app: services, logger: logger).check() {
+        logger.error("the store cannot be written at start", metadata: ["problem": "\(problem)"])
+    }
 
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIDMiddleware())
@@ -128,11 +135,12 @@ public func buildApplication(
     let application = Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(responder: responder, idleTimeout: idleTimeout, connectionGuard: connectionGuard)
+            GuardedHTTP1Channel(responder: responder, idleTimeout: idleTimeout, connectionGuard: connectionGuard,
+                                health: services.health, clock: settings.clock)
         },
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synclet",
                              availableConnectionsDelegate: connectionGuard.acceptCeiling),
-        services: workers + [StreamCloser(earnings: services.earnings)],
+        services: workers + [HealthMonitor(app: services, logger: logger), StreamCloser(earnings: services.earnings)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
     return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes,

@@ -10,13 +10,15 @@ struct MetaController {
         router.get("/openapi.json", use: openAPI)
     }
 
-    struct Health: Codable, Sendable {
-        var status: String
-    }
-
-    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Health> {
-        _ = try await app.catalog.partyCount()
-        return JSONResponse(Health(status: "ok"))
+    /// `/health` as the router serves it: the same answer `HealthFastPath` gives on the event
+    /// loop (it takes every plain GET or HEAD /health; requests with a key come here).
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (status, body) = HealthAnswer.make(app.health.verdict(now: app.settings.clock.now()), requestID: context.requestID)
+        var headers = HTTPFields()
+        headers[.contentType] = status == 200 ? "application/json" : "application/problem+json"
+        headers[.cacheControl] = "no-store"
+        if status != 200 { headers[.retryAfter] = "5" }
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -22,11 +22,19 @@ final class EarningsHub: Sendable {
     private let subscribers = Mutex<[UUID: Subscriber]>([:])
     private let streamCountMax: Int
     private let streamCountPerPartyMax: Int
+    /// Counts commits that moved money: totals read after generation g include every one.
+    private let generations = Atomic<UInt64>(0)
+    /// One read of a composer's totals serves all its streams.
+    let totals: EarningsTotals
 
     init(limits: Limits) {
         streamCountMax = limits.earningsStreamCountMax
         streamCountPerPartyMax = limits.earningsStreamCountPerPartyMax
+        totals = EarningsTotals(minimumInterval: .milliseconds(limits.earningsRefreshIntervalMilliseconds))
     }
+
+    /// The number of money-moving commits so far.
+    var generation: UInt64 { generations.load(ordering: .acquiring) }
 
     /// A new subscription for `party`; a 429 when the party holds as many streams as it may,
     /// a 503 when the server does.
@@ -54,11 +62,20 @@ final class EarningsHub: Sendable {
     }
 
     func unsubscribe(_ id: UUID) {
-        _ = subscribers.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
+        let (removed, othersOfParty): (Subscriber?, Bool) = subscribers.withLock { subscribers in
+            let removed = subscribers.removeValue(forKey: id)
+            return (removed, removed.map { gone in subscribers.values.contains { $0.party == gone.party } } ?? true)
+        }
+        removed?.continuation.finish()
+        if let party = removed?.party, !othersOfParty {
+            let totals = totals
+            Task { await totals.forget(party) }
+        }
     }
 
     /// Called after a commit that moved money.
     func notify() {
+        generations.wrappingAdd(1, ordering: .releasing)
         for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.continuation.yield() }
     }
 
@@ -70,6 +87,72 @@ final class EarningsHub: Sendable {
             return Array(subscribers.values)
         }
         for subscriber in all { subscriber.continuation.finish() }
+    }
+}
+
+/// A composer's running totals, read once for all its streams: a stream that wakes after a
+/// commit asks for totals at least as new as that commit; a read already under way that
+/// started after it serves it, and so does one waiting to start. Reads of one composer
+/// start at most once per `minimumInterval`, so a burst of commits costs one read, however
+/// many streams watch.
+actor EarningsTotals {
+    private struct Entry {
+        /// The newest totals and the generation their read started at.
+        var value: EarningsUpdate?
+        var valueGeneration: UInt64 = 0
+        /// The read in progress (or waiting for its turn), and the generation it started at
+        /// (`nil` while it waits: it will start later, so it serves any generation seen now).
+        var pending: Task<(EarningsUpdate?, UInt64), Never>?
+        var pendingGeneration: UInt64?
+        var lastStart: ContinuousClock.Instant?
+    }
+
+    private var entries: [PartyID: Entry] = [:]
+    private let minimumInterval: Duration
+
+    init(minimumInterval: Duration) { self.minimumInterval = minimumInterval }
+
+    /// Totals read no earlier than `generation`; `read` is called at most once per interval.
+    func totals(of party: PartyID, generation: UInt64, current: @escaping @Sendable () -> UInt64,
+                read: @escaping @Sendable () async -> EarningsUpdate?) async -> EarningsUpdate? {
+        var entry = entries[party] ?? Entry()
+        if let value = entry.value, entry.valueGeneration >= generation { return value }
+        if let pending = entry.pending, (entry.pendingGeneration ?? .max) >= generation {
+            return await pending.value.0
+        }
+        let wait = entry.lastStart.map { max(.zero, minimumInterval - $0.duration(to: .now)) } ?? .zero
+        entry.lastStart = ContinuousClock.now.advanced(by: wait)
+        let task = Task { [weak self] () -> (EarningsUpdate?, UInt64) in
+            if wait > .zero { try? await Task.sleep(for: wait) }
+            let startedAt = current()
+            await self?.started(party, at: startedAt)
+            return (await read(), startedAt)
+        }
+        entry.pending = task
+        entry.pendingGeneration = nil
+        entries[party] = entry
+        let (value, startedAt) = await task.value
+        if var latest = entries[party] {
+            if startedAt >= latest.valueGeneration, let value {
+                latest.value = value
+                latest.valueGeneration = startedAt
+            }
+            if latest.pendingGeneration == startedAt || latest.pending == task {
+                latest.pending = nil
+                latest.pendingGeneration = nil
+            }
+            entries[party] = latest
+        }
+        return value
+    }
+
+    private func started(_ party: PartyID, at generation: UInt64) {
+        entries[party]?.pendingGeneration = generation
+    }
+
+    /// Forgets a composer's totals (its last stream closed).
+    func forget(_ party: PartyID) {
+        entries[party] = nil
     }
 }
 
@@ -116,13 +199,19 @@ struct EarningsController {
                     for await _ in ticks { output.yield(ByteBuffer(string: ": keep-alive\n\n")) }
                 }
                 group.addTask {
+                    let hub = app.earnings
+                    func fresh() async -> EarningsUpdate? {
+                        await hub.totals.totals(of: party.id, generation: hub.generation, current: { hub.generation }) {
+                            try? await Self.totals(app, party.id)
+                        }
+                    }
                     var last: EarningsUpdate? = nil
-                    if let totals = try? await Self.totals(app, party.id) {
+                    if let totals = await fresh() {
                         last = totals
                         output.yield(Self.event(totals))
                     }
                     for await _ in changes {
-                        guard let totals = try? await Self.totals(app, party.id) else { continue }
+                        guard let totals = await fresh() else { continue }
                         var comparable = totals
                         comparable.at = last?.at ?? totals.at
                         if comparable != last {
