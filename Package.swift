@@ -32,8 +32,14 @@ let package = Package(
         .target(name: "SyncletCore"),
         // The one door to OpenSSL: hashing, HMAC, randomness, constant-time compare.
         .target(name: "SyncletCrypto", dependencies: ["COpenSSL", "CSodium", "SyncletCore"]),
+        // Where blocking work may run: thread pools for files, codecs and database reads.
+        .target(name: "Blocking", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "BlobStore", dependencies: [
-            "SyncletCore", "SyncletCrypto",
+            "SyncletCore", "SyncletCrypto", "Blocking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -44,26 +50,26 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "Catalog", dependencies: [
-            "SyncletCore", "SyncletCrypto",
+            "SyncletCore", "SyncletCrypto", "Blocking",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The double-entry ledger: accounts, immutable transfers, balances.
         .target(name: "Ledger", dependencies: [
-            "SyncletCore",
+            "SyncletCore", "Blocking",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // Templates, quotes, licenses, keys.
         .target(name: "Licensing", dependencies: [
-            "SyncletCore", "SyncletCrypto", "Catalog", "Ledger",
+            "SyncletCore", "SyncletCrypto", "Catalog", "Ledger", "Blocking",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // Usage events in, priced and booked, statement lines out.
         .target(name: "Usage", dependencies: [
-            "SyncletCore", "Catalog", "Ledger", "Licensing",
+            "SyncletCore", "Catalog", "Ledger", "Licensing", "Blocking",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "SyncletServer", dependencies: [
-            "SyncletCore", "SyncletCrypto", "BlobStore", "Audio", "Catalog", "Archives", "Ledger", "Licensing", "Usage",
+            "SyncletCore", "SyncletCrypto", "Blocking", "BlobStore", "Audio", "Catalog", "Archives", "Ledger", "Licensing", "Usage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Blocking
 import NIOCore
 import NIOPosix
 import SyncletCore

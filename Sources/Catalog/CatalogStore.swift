@@ -1,3 +1,5 @@
+import Foundation
+import Blocking
 import GRDB
 import SyncletCore
 
@@ -15,16 +17,16 @@ public struct CatalogStore: Sendable {
     }
 
     public func party(_ id: PartyID) async throws -> PartyRecord? {
-        try await writer.read { db in try PartyRecord.fetchOne(db, key: id) }
+        try await writer.pooledRead { db in try PartyRecord.fetchOne(db, key: id) }
     }
 
     public func partyCount() async throws -> Int {
-        try await writer.read { db in try PartyRecord.fetchCount(db) }
+        try await writer.pooledRead { db in try PartyRecord.fetchCount(db) }
     }
 
     /// Parties in id order after `cursor`, at most `limit`.
     public func parties(after cursor: PartyID?, limit: Int) async throws -> [PartyRecord] {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             var request = PartyRecord.order(Column("id"))
             if let cursor { request = request.filter(Column("id") > cursor) }
             return try request.limit(limit).fetchAll(db)
@@ -40,23 +42,33 @@ public struct CatalogStore: Sendable {
     /// The key row for a lookup, and its party; the caller compares the hash. One read on
     /// GRDB's queue: never a synchronous read on the request's thread, which froze the
     /// server once every cooperative thread waited for a connection held by async reads.
+    ///
+    /// It runs on every authenticated request, so it is one prepared statement, kept per
+    /// connection, decoded by position (GRDB's query builder and Codable decoding cost
+    /// several times the query here).
     public func keyAndParty(lookup: String) async throws -> (APIKeyRecord, PartyRecord)? {
-        try await writer.read { db in
-            guard let key = try APIKeyRecord.filter(APIKeyRecord.Columns.lookup == lookup).fetchOne(db),
-                  let party = try PartyRecord.fetchOne(db, key: key.partyID)
-            else { return nil }
-            return (key, party)
+        try await writer.pooledStatementRead { db -> (APIKeyRecord, PartyRecord)? in
+            let statement = try db.cachedStatement(sql: """
+                SELECT k.id, k.party_id, k.lookup, k.token_sha256, k.hint, k.label, k.created_at, k.revoked_at,
+                       p.kind, p.display_name, p.created_at
+                FROM api_key k JOIN party p ON p.id = k.party_id WHERE k.lookup = ?
+                """)
+            guard let row = try Row.fetchOne(statement, arguments: [lookup]) else { return nil }
+            let digest: Data = row[3]
+            let key = APIKeyRecord(id: row[0], partyID: row[1], lookup: row[2], tokenSHA256: Array(digest), hint: row[4],
+                                   label: row[5], createdAt: row[6], revokedAt: row[7])
+            return (key, PartyRecord(id: key.partyID, kind: row[8], displayName: row[9], createdAt: row[10]))
         }
     }
 
     public func keys(of party: PartyID) async throws -> [APIKeyRecord] {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             try APIKeyRecord.filter(APIKeyRecord.Columns.partyID == party).order(Column("id")).fetchAll(db)
         }
     }
 
     public func key(_ id: APIKeyID) async throws -> APIKeyRecord? {
-        try await writer.read { db in try APIKeyRecord.fetchOne(db, key: id) }
+        try await writer.pooledRead { db in try APIKeyRecord.fetchOne(db, key: id) }
     }
 
     /// Marks a key revoked; revoking twice keeps the first time.
@@ -88,7 +100,7 @@ public struct CatalogStore: Sendable {
     }
 
     public func upload(_ id: UploadID) async throws -> UploadRecord? {
-        try await writer.read { db in try UploadRecord.fetchOne(db, key: id) }
+        try await writer.pooledRead { db in try UploadRecord.fetchOne(db, key: id) }
     }
 
     public func touchUpload(_ id: UploadID, expiresAt: Timestamp) async throws {
@@ -102,13 +114,13 @@ public struct CatalogStore: Sendable {
     }
 
     public func expiredUploads(at now: Timestamp) async throws -> [UploadRecord] {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             try UploadRecord.filter(UploadRecord.Columns.expiresAt < now).fetchAll(db)
         }
     }
 
     public func allUploadIDs() async throws -> Set<String> {
-        try await writer.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM upload")) }
+        try await writer.pooledRead { db in Set(try String.fetchAll(db, sql: "SELECT id FROM upload")) }
     }
 
     // MARK: Assets
@@ -183,7 +195,7 @@ public struct CatalogStore: Sendable {
 
     /// Checks what needs the database (the track, the split parties) without writing.
     public func checkReferences(of metadata: AssetMetadata, owner: PartyID) async throws {
-        try await writer.read { db in try Self.checkReferences(db, metadata: metadata, owner: owner) }
+        try await writer.pooledRead { db in try Self.checkReferences(db, metadata: metadata, owner: owner) }
     }
 
     /// Checks the references again and inserts the asset and its splits, consuming the
@@ -241,12 +253,12 @@ public struct CatalogStore: Sendable {
     }
 
     public func asset(_ id: AssetID) async throws -> AssetRecord? {
-        try await writer.read { db in try AssetRecord.fetchOne(db, key: id) }
+        try await writer.pooledRead { db in try AssetRecord.fetchOne(db, key: id) }
     }
 
     /// Assets in id order after `cursor`; only `owner`'s when given.
     public func assets(owner: PartyID?, after cursor: AssetID?, limit: Int) async throws -> [AssetRecord] {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             var request = AssetRecord.order(AssetRecord.Columns.id)
             if let owner { request = request.filter(AssetRecord.Columns.ownerID == owner) }
             if let cursor { request = request.filter(AssetRecord.Columns.id > cursor) }
@@ -257,13 +269,13 @@ public struct CatalogStore: Sendable {
     /// The splits in force for an asset: its latest version, or its track's for a stem that
     /// has none. `inherited` tells which.
     public func effectiveSplits(of asset: AssetRecord) async throws -> (shares: [SplitShare], inherited: Bool) {
-        try await writer.read { db in try Self.effectiveSplits(db, asset: asset) }
+        try await writer.pooledRead { db in try Self.effectiveSplits(db, asset: asset) }
     }
 
     /// The splits in force for many assets, in one read (the owner's list and search views).
     public func effectiveSplits(of assets: [AssetRecord]) async throws -> [AssetID: (shares: [SplitShare], inherited: Bool)] {
         guard !assets.isEmpty else { return [:] }
-        return try await writer.read { db in
+        return try await writer.pooledRead { db in
             var result = [AssetID: (shares: [SplitShare], inherited: Bool)]()
             for asset in assets { result[asset.id] = try Self.effectiveSplits(db, asset: asset) }
             return result
@@ -295,7 +307,7 @@ public struct CatalogStore: Sendable {
 
     /// Whether any asset still refers to a blob (before deleting an orphan file).
     public func blobIsReferenced(_ sha256: String) async throws -> Bool {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             try AssetRecord.filter(AssetRecord.Columns.blobSHA256 == sha256).fetchCount(db) > 0
         }
     }

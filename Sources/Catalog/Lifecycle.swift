@@ -1,3 +1,4 @@
+import Blocking
 import GRDB
 import SyncletCore
 
@@ -90,7 +91,7 @@ extension CatalogStore {
 
     /// Every recorded version of an asset's own splits, oldest first.
     public func splitVersions(of id: AssetID) async throws -> [(version: Int, effectiveAt: Timestamp, shares: [SplitShare])] {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             let rows = try AssetSplitRecord.fetchAll(db, sql: "SELECT * FROM asset_split WHERE asset_id = ? ORDER BY version, party_id", arguments: [id])
             var result = [(version: Int, effectiveAt: Timestamp, shares: [SplitShare])]()
             for row in rows {
@@ -103,7 +104,7 @@ extension CatalogStore {
 
     /// The stems of a track, in id order.
     public func stems(of track: AssetID) async throws -> [AssetRecord] {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             try AssetRecord.filter(AssetRecord.Columns.trackID == track).order(AssetRecord.Columns.id).fetchAll(db)
         }
     }
@@ -111,14 +112,14 @@ extension CatalogStore {
     /// The display names of the given parties.
     public func displayNames(_ ids: Set<PartyID>) async throws -> [PartyID: String] {
         guard !ids.isEmpty else { return [:] }
-        return try await writer.read { db in try Self.displayNames(db, ids) }
+        return try await writer.pooledRead { db in try Self.displayNames(db, ids) }
     }
 
     static func displayNames(_ db: Database, _ ids: Set<PartyID>) throws -> [PartyID: String] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try Row.fetchAll(db, sql: "SELECT id, display_name FROM party WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
-                                    arguments: StatementArguments(ids.map(\.rawValue)))
-        return Dictionary(uniqueKeysWithValues: rows.map { (row: Row) -> (PartyID, String) in (row["id"], row["display_name"]) })
+        let statement = try db.cachedStatement(sql: "SELECT id, display_name FROM party WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
+        let rows = try Row.fetchAll(statement, arguments: StatementArguments(ids.map(\.rawValue)))
+        return Dictionary(uniqueKeysWithValues: rows.map { (row: Row) -> (PartyID, String) in (row[0], row[1]) })
     }
 
     /// The asset if `owner` owns it; 404 otherwise.

@@ -1,10 +1,11 @@
+import Blocking
 import GRDB
 import SyncletCore
 
 extension CatalogStore {
     /// The oldest asset waiting for its preview, if any.
     public func nextPendingPreview(excluding skipped: Set<AssetID> = []) async throws -> AssetRecord? {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             var request = AssetRecord.filter(AssetRecord.Columns.previewStatus == PreviewStatus.pending.rawValue)
                 .order(AssetRecord.Columns.id)
             if !skipped.isEmpty { request = request.filter(!skipped.map(\.rawValue).contains(AssetRecord.Columns.id)) }
@@ -43,7 +44,7 @@ extension CatalogStore {
     /// Whether a blob is still referenced by an asset's file, preview or waveform, or an attachment.
     /// Every blob a row refers to (assets' files, previews, waveforms, pack attachments).
     public func referencedBlobs() async throws -> Set<String> {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             Set(try String.fetchAll(db, sql: """
                 SELECT blob_sha256 FROM asset WHERE blob_sha256 IS NOT NULL
                 UNION SELECT preview_sha256 FROM asset WHERE preview_sha256 IS NOT NULL
@@ -55,7 +56,7 @@ extension CatalogStore {
 
     /// Keep in step with `referencedBlobs`.
     public func blobInUse(_ sha256: String) async throws -> Bool {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             try Bool.fetchOne(db, sql: """
                 SELECT EXISTS (SELECT 1 FROM asset WHERE blob_sha256 = ?1 OR preview_sha256 = ?1 OR waveform_sha256 = ?1)
                     OR EXISTS (SELECT 1 FROM asset_attachment WHERE blob_sha256 = ?1)
@@ -119,7 +120,7 @@ extension CatalogStore {
     }
 
     public func attachments(of asset: AssetID) async throws -> [AttachmentRecord] {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             try AttachmentRecord.filter(Column("asset_id") == asset).order(Column("name")).fetchAll(db)
         }
     }

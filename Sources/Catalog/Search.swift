@@ -1,4 +1,5 @@
 import Foundation
+import Blocking
 import GRDB
 import SyncletCore
 
@@ -85,13 +86,13 @@ extension CatalogStore {
     /// Full-text search with filters, sorted and paged by a stable key, so paging through a
     /// result set never repeats or skips an asset.
     public func search(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int) async throws -> SearchPage {
-        try await writer.read { db in
+        try await writer.pooledRead { db in
             let statements = Self.searchStatements(query, caller: caller, after: after, limit: limit + 1)
             // Run the statements in order (one, or one per relevance tier) until a page and
             // one more row are in hand.
             var rows = [(row: Row, tier: Int)]()
             for (tier, statement) in statements.enumerated() where rows.count <= limit {
-                let fetched = try Row.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.values))
+                let fetched = try Row.fetchAll(db.cachedStatement(sql: statement.sql), arguments: StatementArguments(statement.values))
                 let startTier = query.sort == .relevance ? (after?.tier ?? 0) : 0
                 rows += fetched.prefix(limit + 1 - rows.count).map { ($0, startTier + tier) }
             }
@@ -199,7 +200,8 @@ extension CatalogStore {
                 add("(asset.duration_ms, asset.id) > (?, ?)", [duration, after.id.rawValue])
             }
         }
-        sql += " WHERE " + clauses.joined(separator: " AND ") + " ORDER BY \(order) LIMIT \(limit)"
-        return Statement(sql: sql, values: values)
+        // The limit as an argument too: each shape of search is prepared once per connection.
+        sql += " WHERE " + clauses.joined(separator: " AND ") + " ORDER BY \(order) LIMIT ?"
+        return Statement(sql: sql, values: values + [limit])
     }
 }

@@ -13,16 +13,19 @@ public struct APIKeyToken: Sendable, Equatable {
 
     /// Splits a presented token into its parts; `nil` when it cannot be one of ours.
     public init?(presented text: String) {
-        guard text.hasPrefix(Self.prefix), text.count == Self.prefix.count + Self.lookupLength + 1 + Self.secretLength
+        // Byte by byte (every authenticated request parses one): ASCII only, so a byte
+        // count is a character count.
+        let utf8 = text.utf8
+        let prefixCount = Self.prefix.utf8.count
+        guard utf8.count == prefixCount + Self.lookupLength + 1 + Self.secretLength, utf8.starts(with: Self.prefix.utf8)
         else { return nil }
-        let body = text.dropFirst(Self.prefix.count)
+        let body = utf8.dropFirst(prefixCount)
         let lookup = body.prefix(Self.lookupLength)
         let rest = body.dropFirst(Self.lookupLength)
-        guard rest.first == "_",
-              lookup.allSatisfy({ Crockford.lowercaseAlphabet.contains($0) }),
-              rest.dropFirst().allSatisfy({ Crockford.lowercaseAlphabet.contains($0) })
+        guard rest.first == UInt8(ascii: "_"), lookup.allSatisfy(Crockford.isLowercaseDigit),
+              rest.dropFirst().allSatisfy(Crockford.isLowercaseDigit)
         else { return nil }
-        self.lookup = String(lookup)
+        self.lookup = String(decoding: lookup, as: UTF8.self)
         self.token = text
     }
 

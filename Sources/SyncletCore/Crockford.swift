@@ -3,6 +3,17 @@ public enum Crockford {
     public static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
     public static let lowercaseAlphabet = Set("0123456789abcdefghjkmnpqrstvwxyz")
 
+    /// Whether `byte` is a lower-case Crockford digit (no i, l, o, u).
+    @inlinable
+    public static func isLowercaseDigit(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "a")...UInt8(ascii: "z"):
+            byte != UInt8(ascii: "i") && byte != UInt8(ascii: "l") && byte != UInt8(ascii: "o") && byte != UInt8(ascii: "u")
+        default: false
+        }
+    }
+
     /// Encodes bytes most-significant bit first; the first character takes the leftover
     /// high bits so that 16 bytes give 26 characters.
     public static func encode(_ bytes: [UInt8]) -> String {

@@ -9,13 +9,13 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Codable, S
 
     /// Accepts only well-formed ids of this kind; anything else is `nil`.
     public init?(_ text: some StringProtocol) {
-        let text = String(text)
-        guard text.hasPrefix(Kind.prefix) else { return nil }
-        let body = text.dropFirst(Kind.prefix.count)
-        guard body.count == Self.bodyLength,
-              body.allSatisfy({ Crockford.lowercaseAlphabet.contains($0) })
+        // Byte by byte: ids are parsed on every request and every row read.
+        let prefix = Kind.prefix.utf8
+        let utf8 = text.utf8
+        guard utf8.count == prefix.count + Self.bodyLength, utf8.starts(with: prefix),
+              utf8.dropFirst(prefix.count).allSatisfy({ Crockford.isLowercaseDigit($0) })
         else { return nil }
-        self.rawValue = text
+        self.rawValue = String(text)
     }
 
     /// Makes a new id for the given instant, with randomness from `random`.

@@ -18,6 +18,9 @@ public struct Limits: Sendable, Equatable {
     /// (a download, an earnings stream) is never cut by it. Longer than the 60 s for which
     /// HTTP clients commonly keep an idle connection, so a client does not race the close.
     public var httpIdleTimeoutSeconds: Int64 = 75
+    /// How long a key that authenticated is trusted without reading the database again. A
+    /// revocation on the same server takes effect at once; 0 reads the key every time.
+    public var apiKeyCacheSeconds: Int64 = 5
     /// How long a write waits for SQLite's lock (held by a checkpoint or another process)
     /// before it fails.
     public var databaseBusyTimeoutSeconds: Int64 = 10
@@ -156,6 +159,8 @@ extension Limits {
                      "Largest `limit` a list request may ask for."),
         LimitSetting("http-idle-timeout-seconds", \.httpIdleTimeoutSeconds, .seconds,
                      "A connection silent this long (between requests, or in a stalled request body) is closed; responses being sent are never cut."),
+        LimitSetting("api-key-cache-seconds", \.apiKeyCacheSeconds, .seconds, min: 0,
+                     "A key that authenticated is trusted this long without a database read; a revocation on this server takes effect at once, 0 reads every time."),
         LimitSetting("database-busy-timeout-seconds", \.databaseBusyTimeoutSeconds, .seconds,
                      "How long a write waits for the SQLite lock before it fails."),
         LimitSetting("http-max-connections", \.httpConnectionCountMax, .count,

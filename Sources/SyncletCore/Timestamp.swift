@@ -19,15 +19,55 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// RFC 3339 in UTC with milliseconds.
     public var rfc3339: String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(24)
+        appendRFC3339(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `rfc3339`'s bytes (every API answer writes several; no string is built).
+    public func appendRFC3339(to bytes: inout [UInt8]) {
         let ms = millisecondsSince1970
         let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         let msOfDay = ms - days * 86_400_000
         let (year, month, day) = CivilDate.fromDays(days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        func digits(_ value: Int64, _ width: Int) {
+            // As `String(value)` padded with zeros in front to `width` (years outside
+            // 0...9999 keep every digit).
+            if value >= 0 && value < 10_000 {
+                var divisor: Int64 = 1
+                for _ in 1..<width { divisor *= 10 }
+                var remaining = value
+                if remaining >= divisor * 10 {  // wider than width: write all digits
+                    let text = String(value)
+                    bytes.append(contentsOf: text.utf8)
+                    return
+                }
+                while divisor > 0 {
+                    bytes.append(UInt8(ascii: "0") + UInt8(remaining / divisor))
+                    remaining %= divisor
+                    divisor /= 10
+                }
+            } else {
+                let text = String(value)
+                for _ in 0..<max(0, width - text.utf8.count) { bytes.append(UInt8(ascii: "0")) }
+                bytes.append(contentsOf: text.utf8)
+            }
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(msOfDay / 3_600_000, 2)):\(pad(msOfDay / 60_000 % 60, 2)):\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
+        digits(year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(msOfDay / 3_600_000, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(msOfDay / 60_000 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(msOfDay / 1000 % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(msOfDay % 1000, 3)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.

@@ -9,7 +9,7 @@ import SyncletServer
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Developer tools: the SQL behind a search, and signed cursors for a storage folder.",
-        subcommands: [SearchSQL.self, MintCursor.self, BenchKeys.self])
+        subcommands: [SearchSQL.self, MintCursor.self, BenchKeys.self, BenchJSON.self])
 
     struct SearchSQL: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -79,6 +79,44 @@ extension Dev {
             let signs = rate { _ = PASETO.sign(message: claims, footer: footer, key: key) }
             let verifies = try rate { _ = try PASETO.verify(token, key: key.publicKey) }
             print(String(format: "sign %.0f/s verify %.0f/s", signs, verifies))
+        }
+    }
+}
+
+extension Dev {
+    /// `synclet dev bench-json`: what encoding a page of assets costs, with our writer and
+    /// with Foundation's encoder, in this process.
+    struct BenchJSON: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-json",
+            abstract: "Time encoding a 20-asset page with JSONWriter and with Foundation's JSONEncoder (µs per asset).")
+        @Option(help: "Pages per measurement.") var pages: Int = 2_000
+        @Flag(help: "Time JSONWriter only (for profiling).") var oursOnly = false
+
+        func run() throws {
+            let asset = Wire.Asset(
+                id: AssetID("ast_01m98qzrfmqh6x7t2d5rbpg96t")!, ownerID: PartyID("pty_01m98qzrfmqh6x7t2d5rbpg96t")!,
+                composerName: "Ada Lovelace", kind: .loop, status: .published, trackID: nil, title: "Night drive 7",
+                role: nil, bpm: 92, key: Wire.MusicalKeyInfo(name: "A minor", camelot: "8A"), tags: ["night", "drive", "synth"],
+                moods: ["dark"], genres: ["synthwave"], instruments: ["synth", "drums"], vocals: false, isrc: nil,
+                durationSeconds: 12.5, audio: Wire.AudioInfo(container: "wav", encoding: "pcm16", sampleRate: 48_000, bitDepth: 16,
+                                                          channels: 2, frames: 600_000),
+                file: nil, splits: nil, splitsInherited: nil,
+                preview: Wire.PreviewInfo(status: "ready", detail: nil, startSeconds: 0, durationSeconds: 30, watermark: false, format: "mp3"),
+                createdAt: Timestamp(millisecondsSince1970: 1_795_000_000_000), publishedAt: Timestamp(millisecondsSince1970: 1_795_000_100_000))
+            let page = Wire.Page(items: Array(repeating: asset, count: 20), nextCursor: "abc")
+            let foundation = JSONEncoder()
+            foundation.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            guard try JSONWriter.encode(page) == Array(foundation.encode(page)) else { throw ValidationError("the two encoders disagree") }
+            func microsPerAsset(_ body: () throws -> Void) rethrows -> Double {
+                let start = ContinuousClock.now
+                for _ in 0..<pages { try body() }
+                let elapsed = start.duration(to: .now)
+                return (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(pages * 20)
+            }
+            let ours = try microsPerAsset { _ = try JSONWriter.encode(page) }
+            let theirs = oursOnly ? .nan : try microsPerAsset { _ = try foundation.encode(page) }
+            print(String(format: "JSONWriter %.2f µs/asset  Foundation %.2f µs/asset  ratio %.1fx", ours, theirs, theirs / ours))
         }
     }
 }

@@ -33,6 +33,8 @@ public struct AppServices: Sendable {
     let bundleSlots: BundleSlots
     /// The outcome of the last health check, which `/health` reports.
     public let health: HealthState
+    /// Keys that authenticated in the last few seconds.
+    let keyCache: KeyCache
 
     init(settings: ServerSettings, layout: StorageLayout, database: any DatabaseWriter, cursorKey: [UInt8],
          templates: TemplateCatalog, signingKeys: SigningKeys, webhookSecret: [UInt8]) throws {
@@ -52,6 +54,7 @@ public struct AppServices: Sendable {
         self.cursors = CursorCodec(key: cursorKey)
         self.bundleSlots = BundleSlots(countMax: settings.limits.bundleStreamCountMax)
         self.health = HealthState(intervalSeconds: settings.limits.healthCheckIntervalSeconds)
+        self.keyCache = KeyCache(seconds: settings.limits.apiKeyCacheSeconds)
     }
 
     /// A zip of `items`, streamed as it is built, holding a bundle slot while it lasts.

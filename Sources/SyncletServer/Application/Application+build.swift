@@ -1,4 +1,5 @@
 import BlobStore
+import Blocking
 import Catalog
 import GRDB
 import Ledger
@@ -105,7 +106,7 @@ public func buildApplication(
     router.add(middleware: ProblemMiddleware())
     let routeMethods = RouteMethods()
     router.add(middleware: MethodMiddleware(routes: routeMethods))
-    router.add(middleware: AuthMiddleware(catalog: services.catalog))
+    router.add(middleware: AuthMiddleware(catalog: services.catalog, keys: services.keyCache))
     MetaController(app: services).addRoutes(to: router)
     try await WebController.loaded().addRoutes(to: router)
     MetricsController(app: services).addRoutes(to: router)

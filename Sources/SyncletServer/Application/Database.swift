@@ -1,3 +1,4 @@
+import Blocking
 import Catalog
 import Ledger
 import Licensing
@@ -22,6 +23,8 @@ public enum SyncletDatabase {
     static func configuration(limits: Limits = Limits(), periods: PeriodCalendar = .utc) -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        // As many readers as `Blocking.database` has threads: a pooled read never waits.
+        configuration.maximumReaderCount = Blocking.readerCount
         configuration.busyMode = .timeout(Double(limits.databaseBusyTimeoutSeconds))
         configuration.prepareDatabase { db in
             // An acknowledged commit must survive power loss: no weaker setting, ever.

@@ -1,4 +1,5 @@
 import BlobStore
+import Blocking
 import Hummingbird
 import SyncletCore
 

@@ -76,6 +76,7 @@ struct PartiesController {
               caller.kind == .admin || key.partyID == caller.id
         else { throw Problem.notFound("API key \(text)") }
         let revoked = try await app.catalog.revokeKey(key.id, at: app.settings.clock.now())!
+        app.keyCache.removeAll()
         return JSONResponse(revoked.wire)
     }
 

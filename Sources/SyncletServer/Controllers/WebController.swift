@@ -1,4 +1,5 @@
 import BlobStore
+import Blocking
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -2,6 +2,7 @@ import Archives
 import BlobStore
 import Catalog
 import Foundation
+import Blocking
 import GRDB
 import HTTPTypes
 import Hummingbird
@@ -51,7 +52,7 @@ struct DropsController {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Drop> {
         _ = try context.requireParty()
         let text = context.parameters.get("id") ?? ""
-        guard let id = DropID(text), let drop = try await app.database.read({ db in try DropRecord.fetchOne(db, key: id) }) else {
+        guard let id = DropID(text), let drop = try await app.database.pooledRead({ db in try DropRecord.fetchOne(db, key: id) }) else {
             throw Problem.notFound("Drop \(text)")
         }
         return JSONResponse(Self.wire(drop, now: app.settings.clock.now()))
@@ -84,7 +85,7 @@ struct DropsController {
         let party = try context.requireParty(.licensee)
         let text = context.parameters.get("id") ?? ""
         let now = app.settings.clock.now()
-        guard let id = LicenseID(text), let (record, channels) = try await app.database.read({ db -> (LicenseRecord, [ClearedChannel])? in
+        guard let id = LicenseID(text), let (record, channels) = try await app.database.pooledRead({ db -> (LicenseRecord, [ClearedChannel])? in
             guard let record = try LicenseRecord.fetchOne(db, key: id), record.licenseeID == party.id || party.kind == .admin else { return nil }
             return (record, try LicenseRecord.channels(db, of: id))
         }) else { throw Problem.notFound("License \(text)") }

@@ -1,4 +1,5 @@
 import Foundation
+import Blocking
 import GRDB
 import HTTPTypes
 import Hummingbird
@@ -245,7 +246,7 @@ struct EarningsController {
         let now = app.settings.clock.now()
         let currency = app.settings.currency
         let periods = app.settings.periods
-        return try await app.database.read { db in
+        return try await app.database.pooledRead { db in
             let period = periods.period(containing: now)
             let statement = try StatementBook.statement(db, owner: party, period: period, periods: periods, currency: currency, now: now)
             return EarningsUpdate(partyID: party, period: period, usageMicros: statement.usageMicros,
@@ -264,7 +265,7 @@ struct EarningsController {
             return period
         } ?? app.settings.periods.period(containing: now)
         let range = app.settings.periods.range(of: period)
-        return JSONResponse(try await app.database.read { db in
+        return JSONResponse(try await app.database.pooledRead { db in
             let from = range.lowerBound.millisecondsSince1970
             let to = range.upperBound.millisecondsSince1970
             // Counted as the spending cap counts, by when money moved: a purchase in its

@@ -1,3 +1,4 @@
+import Blocking
 import GRDB
 import HTTPTypes
 import Catalog
@@ -104,15 +105,18 @@ struct LicensingController {
         let now = app.settings.clock.now()
         let limit = page.limit
         let before = page.after
-        let (items, more) = try await app.database.read { db -> ([Wire.License], Bool) in
-            var sql = "SELECT * FROM license WHERE 1 = 1"
+        let (items, more) = try await app.database.pooledRead { db -> ([Wire.License], Bool) in
+            var sql = "SELECT \(LicenseRecord.columns("license")) FROM license WHERE 1 = 1"
             var arguments: [(any DatabaseValueConvertible)?] = []
             if party.kind != .admin { sql += " AND licensee_id = ?"; arguments.append(party.id.rawValue) }
             if let before { sql += " AND id < ?"; arguments.append(before) }
-            sql += " ORDER BY id DESC LIMIT \(limit + 1)"
-            let records = try LicenseRecord.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
-            return (try records.prefix(limit).map { Wire.License($0, channels: try LicenseRecord.channels(db, of: $0.id), now: now) },
-                    records.count > limit)
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments.append(limit + 1)
+            let records = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+                .map { try LicenseRecord(row: $0, at: 0) }
+            let page = Array(records.prefix(limit))
+            let channels = try LicenseRecord.channels(db, of: page.map(\.id))
+            return (page.map { Wire.License($0, channels: channels[$0.id] ?? [], now: now) }, records.count > limit)
         }
         return JSONResponse(Wire.Page(items: items, nextCursor: more ? items.last.map { app.cursors.encode($0.id.rawValue) } : nil))
     }
@@ -121,8 +125,10 @@ struct LicensingController {
         let party = try context.requireParty(.licensee)
         let text = context.parameters.get("id") ?? ""
         let now = app.settings.clock.now()
-        guard let id = LicenseID(text), let license = try await app.database.read({ db -> Wire.License? in
-            guard let record = try LicenseRecord.fetchOne(db, key: id), record.licenseeID == party.id || party.kind == .admin else { return nil }
+        guard let id = LicenseID(text), let license = try await app.database.pooledStatementRead({ db -> Wire.License? in
+            guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(LicenseRecord.columns("license")) FROM license WHERE id = ?"),
+                                                arguments: [id.rawValue]).map({ try LicenseRecord(row: $0, at: 0) }),
+                  record.licenseeID == party.id || party.kind == .admin else { return nil }
             return Wire.License(record, channels: try LicenseRecord.channels(db, of: id), now: now)
         }) else { throw Problem.notFound("License \(text)") }
         return JSONResponse(license)
@@ -135,7 +141,7 @@ struct LicensingController {
         guard let id = LicenseID(text) else { throw Problem.notFound("License \(text)") }
         let body = try await request.decodeJSON(Wire.Revoke.self, schema: "Revoke", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
         let record = try await LicenseDesk(app: app).revoke(id, reason: body.reason)
-        let channels = try await app.database.read { db in try LicenseRecord.channels(db, of: id) }
+        let channels = try await app.database.pooledRead { db in try LicenseRecord.channels(db, of: id) }
         return JSONResponse(Wire.License(record, channels: channels, now: app.settings.clock.now()))
     }
 
@@ -167,7 +173,7 @@ struct LicensingController {
         let now = app.settings.clock.now()
         let limit = page.limit
         let after = page.after
-        let rows = try await app.database.read { db -> [Clearance] in
+        let rows = try await app.database.pooledRead { db -> [Clearance] in
             var sql = """
                 SELECT c.platform, c.channel_id, l.* FROM license_channel c JOIN license l ON l.id = c.license_id
                 WHERE c.platform = ?

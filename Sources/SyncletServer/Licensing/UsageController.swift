@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Blocking
 import GRDB
 import HTTPTypes
 import Hummingbird
@@ -125,7 +126,7 @@ struct UsageController {
         let format = request.query("format") ?? "json"
         if format == "sealed" {
             // The exact bytes that were sealed, so anyone can check them against the hash.
-            let sealed = try await app.database.read { db in try StatementBook.sealed(db, owner: owner, period: period) }
+            let sealed = try await app.database.pooledRead { db in try StatementBook.sealed(db, owner: owner, period: period) }
             guard let sealed else {
                 throw Problem.conflict("period-open", "\(period) is not closed yet; a statement is sealed when its period is closed.")
             }
@@ -165,7 +166,7 @@ struct UsageController {
         let now = app.settings.clock.now()
         let currency = app.settings.currency
         let periods = app.settings.periods
-        return try await app.database.read { db in
+        return try await app.database.pooledRead { db in
             // The operator may name any party (`party=`): one that does not exist has no statement.
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM party WHERE id = ?)", arguments: [owner.rawValue]) ?? false else {
                 throw Problem.notFound("Statement of \(owner)")
@@ -201,7 +202,7 @@ struct UsageController {
         let text = context.parameters.get("period") ?? ""
         guard let period = Period(text) else { throw Problem.badRequest("The period is YYYY-MM, e.g. 2026-11.", field: "period") }
         let currency = app.settings.currency
-        let csv = try await app.database.read { db -> String in
+        let csv = try await app.database.pooledRead { db -> String in
             guard try StatementBook.isClosed(db, period) else { throw Problem.notFound("A payout batch for \(period) (close the period first)") }
             return try StatementBook.payoutCSV(db, period: period, currency: currency)
         }
@@ -223,7 +224,7 @@ struct UsageController {
         let page = try app.page(request)
         let limit = page.limit
         let after = page.after.flatMap(Int64.init)
-        let events = try await app.database.read { db -> [(Int64, StatementLineEvent)] in
+        let events = try await app.database.pooledRead { db -> [(Int64, StatementLineEvent)] in
             let lines = try Self.lines(db, owner, period)
             guard n <= lines.count else { throw Problem.notFound("Line \(n) of this statement") }
             let line = lines[n - 1]

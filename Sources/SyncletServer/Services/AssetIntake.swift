@@ -1,5 +1,6 @@
 import Audio
 import BlobStore
+import Blocking
 import Catalog
 import Hummingbird
 import SyncletCore

@@ -1,6 +1,7 @@
 import Archives
 import Audio
 import BlobStore
+import Blocking
 import Catalog
 import Foundation
 import SyncletCore
