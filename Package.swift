@@ -52,6 +52,7 @@ let package = Package(
         .target(name: "Catalog", dependencies: [
             "SyncletCore", "SyncletCrypto", "Blocking",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // The double-entry ledger: accounts, immutable transfers, balances.
         .target(name: "Ledger", dependencies: [

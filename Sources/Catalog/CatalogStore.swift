@@ -289,12 +289,18 @@ public struct CatalogStore: Sendable {
     }
 
     static func latestSplits(_ db: Database, assetID: AssetID) throws -> [SplitShare] {
-        try AssetSplitRecord.fetchAll(db, sql: """
-            SELECT * FROM asset_split
-            WHERE asset_id = ? AND version = (SELECT max(version) FROM asset_split WHERE asset_id = ?)
+        try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT party_id, basis_points FROM asset_split
+            WHERE asset_id = ?1 AND version = (SELECT max(version) FROM asset_split WHERE asset_id = ?1)
             ORDER BY party_id
-            """, arguments: [assetID, assetID])
-            .map { SplitShare(partyID: $0.partyID, basisPoints: $0.basisPoints) }
+            """), arguments: [assetID])
+            .map { SplitShare(partyID: $0[0], basisPoints: $0[1]) }.reduce(into: []) { $0.append($1) }
+    }
+
+    /// One asset by id, read with a prepared statement (the purchase path reads it in its
+    /// write transaction).
+    public static func asset(_ db: Database, _ id: AssetID) throws -> AssetRecord? {
+        try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM asset WHERE id = ?"), arguments: [id]).map { try AssetRecord(row: $0) }.next()
     }
 
     /// Proves the database takes a durable write (the health check): one row rewritten.

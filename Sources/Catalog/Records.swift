@@ -233,56 +233,142 @@ extension AssetRecord {
     /// Reads a row. Columns are found by name once per row (GRDB's by-name lookup compares
     /// case-insensitively on every access, which dominated search time), then read by index.
     public init(row: Row) throws {
-        self.init(row: row, columns: ColumnIndex(row))
+        self.init(row: row, columns: AssetColumns(ColumnIndex(row)))
     }
 
     /// Reads a row whose column positions are already known (many rows of one statement).
-    init(row: Row, columns c: ColumnIndex) {
-        id = row[c["id"]]
-        ownerID = row[c["owner_id"]]
-        kind = row[c["kind"]]
-        trackID = row[c["track_id"]]
-        status = row[c["status"]]
-        title = row[c["title"]]
-        role = row[c["role"]]
-        bpm = row[c["bpm"]]
-        musicalKey = row[c["musical_key"]]
-        camelot = row[c["camelot"]]
-        tags = Self.list(row[c["tags"]])
-        moods = Self.list(row[c["moods"]])
-        genres = Self.list(row[c["genres"]])
-        instruments = Self.list(row[c["instruments"]])
-        vocals = row[c["vocals"]]
-        isrc = row[c["isrc"]]
-        blobSHA256 = row[c["blob_sha256"]]
-        byteCount = row[c["byte_count"]]
-        filename = row[c["filename"]]
-        container = row[c["container"]]
-        encoding = row[c["encoding"]]
-        sampleRate = row[c["sample_rate"]]
-        bitDepth = row[c["bit_depth"]]
-        channels = row[c["channels"]]
-        frames = row[c["frames"]]
-        durationMilliseconds = row[c["duration_ms"]]
-        createdAt = row[c["created_at"]]
-        updatedAt = row[c["updated_at"]]
-        publishedAt = row[c["published_at"]]
-        withdrawnAt = row[c["withdrawn_at"]]
-        previewStatus = row[c["preview_status"]]
-        previewDetail = row[c["preview_detail"]]
-        previewStartMilliseconds = row[c["preview_start_ms"]]
-        previewDurationMilliseconds = row[c["preview_duration_ms"]]
-        previewWatermark = row[c["preview_watermark"]]
-        previewSHA256 = row[c["preview_sha256"]]
-        previewByteCount = row[c["preview_byte_count"]]
-        previewFormat = row[c["preview_format"]]
-        waveformSHA256 = row[c["waveform_sha256"]]
+    init(row: Row, columns c: AssetColumns) {
+        id = row[c.id]
+        ownerID = row[c.ownerId]
+        kind = row[c.kind]
+        trackID = row[c.trackId]
+        status = row[c.status]
+        title = row[c.title]
+        role = row[c.role]
+        bpm = row[c.bpm]
+        musicalKey = row[c.musicalKey]
+        camelot = row[c.camelot]
+        tags = Self.list(row[c.tags])
+        moods = Self.list(row[c.moods])
+        genres = Self.list(row[c.genres])
+        instruments = Self.list(row[c.instruments])
+        vocals = row[c.vocals]
+        isrc = row[c.isrc]
+        blobSHA256 = row[c.blobSha256]
+        byteCount = row[c.byteCount]
+        filename = row[c.filename]
+        container = row[c.container]
+        encoding = row[c.encoding]
+        sampleRate = row[c.sampleRate]
+        bitDepth = row[c.bitDepth]
+        channels = row[c.channels]
+        frames = row[c.frames]
+        durationMilliseconds = row[c.durationMs]
+        createdAt = row[c.createdAt]
+        updatedAt = row[c.updatedAt]
+        publishedAt = row[c.publishedAt]
+        withdrawnAt = row[c.withdrawnAt]
+        previewStatus = row[c.previewStatus]
+        previewDetail = row[c.previewDetail]
+        previewStartMilliseconds = row[c.previewStartMs]
+        previewDurationMilliseconds = row[c.previewDurationMs]
+        previewWatermark = row[c.previewWatermark]
+        previewSHA256 = row[c.previewSha256]
+        previewByteCount = row[c.previewByteCount]
+        previewFormat = row[c.previewFormat]
+        waveformSHA256 = row[c.waveformSha256]
     }
 
     /// A JSON array of strings as stored in the list columns (tags, moods, …).
     static func list(_ text: String?) -> [String] {
         guard let text, text != "[]", case .array(let items)? = try? JSONParser.parse(text.utf8) else { return [] }
         return items.compactMap { if case .string(let item) = $0 { item } else { nil } }
+    }
+}
+
+/// The position of each asset column in one statement's rows, found once per statement
+/// (a lookup by name for each column of each row cost more than reading them).
+struct AssetColumns {
+    let id: Int
+    let ownerId: Int
+    let kind: Int
+    let trackId: Int
+    let status: Int
+    let title: Int
+    let role: Int
+    let bpm: Int
+    let musicalKey: Int
+    let camelot: Int
+    let tags: Int
+    let moods: Int
+    let genres: Int
+    let instruments: Int
+    let vocals: Int
+    let isrc: Int
+    let blobSha256: Int
+    let byteCount: Int
+    let filename: Int
+    let container: Int
+    let encoding: Int
+    let sampleRate: Int
+    let bitDepth: Int
+    let channels: Int
+    let frames: Int
+    let durationMs: Int
+    let createdAt: Int
+    let updatedAt: Int
+    let publishedAt: Int
+    let withdrawnAt: Int
+    let previewStatus: Int
+    let previewDetail: Int
+    let previewStartMs: Int
+    let previewDurationMs: Int
+    let previewWatermark: Int
+    let previewSha256: Int
+    let previewByteCount: Int
+    let previewFormat: Int
+    let waveformSha256: Int
+
+    init(_ index: ColumnIndex) {
+        id = index["id"]
+        ownerId = index["owner_id"]
+        kind = index["kind"]
+        trackId = index["track_id"]
+        status = index["status"]
+        title = index["title"]
+        role = index["role"]
+        bpm = index["bpm"]
+        musicalKey = index["musical_key"]
+        camelot = index["camelot"]
+        tags = index["tags"]
+        moods = index["moods"]
+        genres = index["genres"]
+        instruments = index["instruments"]
+        vocals = index["vocals"]
+        isrc = index["isrc"]
+        blobSha256 = index["blob_sha256"]
+        byteCount = index["byte_count"]
+        filename = index["filename"]
+        container = index["container"]
+        encoding = index["encoding"]
+        sampleRate = index["sample_rate"]
+        bitDepth = index["bit_depth"]
+        channels = index["channels"]
+        frames = index["frames"]
+        durationMs = index["duration_ms"]
+        createdAt = index["created_at"]
+        updatedAt = index["updated_at"]
+        publishedAt = index["published_at"]
+        withdrawnAt = index["withdrawn_at"]
+        previewStatus = index["preview_status"]
+        previewDetail = index["preview_detail"]
+        previewStartMs = index["preview_start_ms"]
+        previewDurationMs = index["preview_duration_ms"]
+        previewWatermark = index["preview_watermark"]
+        previewSha256 = index["preview_sha256"]
+        previewByteCount = index["preview_byte_count"]
+        previewFormat = index["preview_format"]
+        waveformSha256 = index["waveform_sha256"]
     }
 }
 

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import SyncletCore
 
 /// The catalog's tables. Shipped migrations are never edited: add a new one.
@@ -205,17 +206,30 @@ public enum CatalogSchema {
     }
 }
 
-extension Identifier: DatabaseValueConvertible {
+extension Identifier: DatabaseValueConvertible, StatementColumnConvertible {
     public var databaseValue: DatabaseValue { rawValue.databaseValue }
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Self? {
         String.fromDatabaseValue(dbValue).flatMap(Self.init)
     }
+
+    /// Read straight from a statement's column (rows read through a cursor): no
+    /// intermediate `DatabaseValue`, no `String` copy before the check.
+    public init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        guard let text = sqlite3_column_text(sqliteStatement, index) else { return nil }
+        let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqliteStatement, index)))
+        guard let id = Self(utf8: bytes) else { return nil }
+        self = id
+    }
 }
 
-extension Timestamp: DatabaseValueConvertible {
+extension Timestamp: DatabaseValueConvertible, StatementColumnConvertible {
     public var databaseValue: DatabaseValue { millisecondsSince1970.databaseValue }
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Self? {
         Int64.fromDatabaseValue(dbValue).map(Timestamp.init(millisecondsSince1970:))
+    }
+
+    public init(sqliteStatement: SQLiteStatement, index: CInt) {
+        self.init(millisecondsSince1970: sqlite3_column_int64(sqliteStatement, index))
     }
 }
 

@@ -90,23 +90,31 @@ extension CatalogStore {
             let statements = Self.searchStatements(query, caller: caller, after: after, limit: limit + 1)
             // Run the statements in order (one, or one per relevance tier) until a page and
             // one more row are in hand.
-            var rows = [(row: Row, tier: Int)]()
-            for (tier, statement) in statements.enumerated() where rows.count <= limit {
-                let fetched = try Row.fetchAll(db.cachedStatement(sql: statement.sql), arguments: StatementArguments(statement.values))
+            // Rows are decoded on the cursor (columns read straight from the statement), and
+            // reading stops once a page and one more row are in hand.
+            var found = [(record: AssetRecord, rowid: Int64, tier: Int)]()
+            for (tier, statement) in statements.enumerated() where found.count <= limit {
+                let prepared = try db.cachedStatement(sql: statement.sql)
+                let cursor = try Row.fetchCursor(prepared, arguments: StatementArguments(statement.values))
                 let startTier = query.sort == .relevance ? (after?.tier ?? 0) : 0
-                rows += fetched.prefix(limit + 1 - rows.count).map { ($0, startTier + tier) }
+                var columns: (asset: AssetColumns, rowid: Int)? = nil
+                let reader = ColumnReader(statement: prepared.sqliteStatement)
+                while found.count <= limit, let row = try cursor.next() {
+                    let index = columns ?? { let names = ColumnIndex(row); return (AssetColumns(names), names["search_rowid"]) }()
+                    columns = index
+                    found.append((try AssetRecord(reader, columns: index.asset), try reader.int64(index.rowid), startTier + tier))
+                }
             }
-            let page = rows.prefix(limit)
-            let columns = page.first.map { ColumnIndex($0.row) }
-            let records = page.map { AssetRecord(row: $0.row, columns: columns!) }
+            let page = found.prefix(limit)
+            let records = page.map(\.record)
             let names = try Self.displayNames(db, Set(records.map(\.ownerID)))
-            guard rows.count > limit, let last = page.last, let record = records.last else {
+            guard found.count > limit, let last = page.last, let record = records.last else {
                 return SearchPage(items: records, next: nil, composerNames: names)
             }
             let position = SearchPosition(
                 sort: query.sort, id: record.id,
                 tier: query.sort == .relevance ? last.tier : nil,
-                rowid: query.sort == .relevance ? last.row["search_rowid"] : nil,
+                rowid: query.sort == .relevance ? last.rowid : nil,
                 durationMilliseconds: query.sort == .duration ? record.durationMilliseconds : nil)
             return SearchPage(items: records, next: position, composerNames: names)
         }

@@ -73,7 +73,7 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 public enum SpendingCap {
     /// The cap of a licensee, if the operator set one.
     public static func cap(_ db: Database, party: PartyID) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT monthly_cap_micros FROM spending_cap WHERE party_id = ?", arguments: [party.rawValue])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT monthly_cap_micros FROM spending_cap WHERE party_id = ?"), arguments: [party.rawValue])
     }
 
     public static func set(_ db: Database, party: PartyID, micros: Int64?) throws {

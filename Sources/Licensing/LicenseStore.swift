@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
+import Synchronization
 import SyncletCore
 
 /// Signs license keys; the server backs it with PASETO v4.public and its current key.
@@ -202,17 +206,43 @@ extension LicenseRecord {
     /// JSON columns through the one-pass parser (GRDB's Codable decoding and Foundation's
     /// decoder cost most of a license list).
     public init(row: Row, at index: Int) throws {
-        func json<T: Decodable>(_ type: T.Type, _ column: Int) throws -> T {
-            let text: String = row[index + column]
-            return try JSONValueDecoder.decode(type, from: text.utf8)
+        func json<T: Decodable & Sendable>(_ cache: DecodedColumns<T>, _ column: Int) throws -> T {
+            try cache.value(of: row[index + column])
         }
         self.init(id: row[index], code: row[index + 1], licenseeID: row[index + 2], assetID: row[index + 3],
                   templateID: row[index + 4], templateVersion: row[index + 5], termsSHA256: row[index + 6],
-                  envelope: try json(Envelope.self, 7), intendedUse: try json(IntendedUse.self, 8),
+                  envelope: try json(Self.envelopes, 7), intendedUse: try json(Self.uses, 8),
                   priceMicros: row[index + 9], feeMicros: row[index + 10], issuedAt: row[index + 11],
                   expiresAt: row[index + 12], revokedAt: row[index + 13], revokeReason: row[index + 14],
                   keyID: row[index + 15], token: row[index + 16],
-                  pricing: (row[index + 17] as String?) == nil ? nil : try json(Pricing.self, 17))
+                  pricing: (row[index + 17] as String?) == nil ? nil : try json(Self.prices, 17))
+    }
+
+    /// Envelopes, uses and prices repeat across licenses (one per template version, a few
+    /// uses): each distinct text is parsed once.
+    static let envelopes = DecodedColumns<Envelope>()
+    static let uses = DecodedColumns<IntendedUse>()
+    static let prices = DecodedColumns<Pricing>()
+
+    /// Inserts the license with one prepared statement (GRDB's Codable persistence costs
+    /// several times the insert on the purchase path); JSON columns as `JSONWriter` writes them.
+    public func store(_ db: Database, dropID: String? = nil) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO license (id, code, licensee_id, asset_id, template_id, template_version, terms_sha256, envelope,
+                                 intended_use, price_micros, fee_micros, issued_at, expires_at, revoked_at, revoke_reason, key_id,
+                                 token, pricing, drop_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                id.rawValue, code, licenseeID.rawValue, assetID.rawValue, templateID, templateVersion, termsSHA256,
+                try JSONWriter.string(envelope), try JSONWriter.string(intendedUse), priceMicros, feeMicros,
+                issuedAt.millisecondsSince1970, expiresAt?.millisecondsSince1970, revokedAt?.millisecondsSince1970, revokeReason,
+                keyID, token, try pricing.map { try JSONWriter.string($0) }, dropID])
+    }
+
+    /// Clears `channels` for license `id` (new licenses only).
+    public static func storeChannels(_ db: Database, _ channels: [ClearedChannel], for id: LicenseID) throws {
+        let insert = try db.cachedStatement(sql: "INSERT INTO license_channel (license_id, platform, channel_id) VALUES (?, ?, ?)")
+        for channel in channels { try insert.execute(arguments: [id.rawValue, channel.platform, channel.channelID]) }
     }
 
     /// The cleared channels of many licenses in one query.
@@ -227,5 +257,47 @@ extension LicenseRecord {
             result[row[0], default: []].append(ClearedChannel(platform: row[1], channelID: row[2]))
         }
         return result
+    }
+}
+
+/// Values decoded from JSON columns, by their text: a column that repeats the same few
+/// documents over thousands of rows is parsed once per document. Each thread keeps its own
+/// table: every reader thread looks here for every row, and a shared table (even with the
+/// lock held only for the lookup) cost a seventh of a license list in contention on the
+/// lock and on the shared strings' reference counts. Bounded: past `entryCountMax`
+/// documents a thread's table starts over.
+final class DecodedColumns<Value: Decodable & Sendable>: Sendable {
+    private final class Table {
+        var values: [String: Value] = [:]
+    }
+
+    private let key: pthread_key_t
+    static var entryCountMax: Int { 256 }
+
+    init() {
+        var key = pthread_key_t()
+        let created = pthread_key_create(&key) { pointer in
+            if let pointer { Unmanaged<AnyObject>.fromOpaque(pointer).release() }
+        }
+        precondition(created == 0, "no thread-local key left")
+        self.key = key
+    }
+
+    private var table: Table {
+        if let pointer = pthread_getspecific(key) {
+            return Unmanaged<AnyObject>.fromOpaque(pointer).takeUnretainedValue() as! Table
+        }
+        let table = Table()
+        pthread_setspecific(key, Unmanaged<AnyObject>.passRetained(table).toOpaque())
+        return table
+    }
+
+    func value(of text: String) throws -> Value {
+        let table = table
+        if let known = table.values[text] { return known }
+        let value = try JSONValueDecoder.decode(Value.self, from: text.utf8)
+        if table.values.count >= Self.entryCountMax { table.values.removeAll(keepingCapacity: true) }
+        table.values[text] = value
+        return value
     }
 }

@@ -249,3 +249,62 @@ extension Wire {
         public init(reason: String) { self.reason = reason }
     }
 }
+
+// The writers of the licensing answers sent most often (see `JSONWritable`), members in the
+// byte order of their keys.
+
+extension Wire.License: JSONWritable {
+    public func writeJSON(to output: inout JSONOutput) throws {
+        try output.object { members in
+            members.add("asset_id", assetID)
+            try members.add("channels", array: channels)
+            members.add("code", code)
+            try members.add("envelope", value: envelope)
+            members.add("expires_at", expiresAt)
+            members.add("fee_micros", feeMicros)
+            members.add("id", id)
+            members.add("issued_at", issuedAt)
+            members.add("key", key)
+            members.add("key_id", keyID)
+            members.add("licensee_id", licenseeID)
+            members.add("price_micros", priceMicros)
+            members.add("revoked_at", revokedAt)
+            members.add("status", status)
+            members.add("template", template)
+            members.add("template_version", templateVersion)
+            members.add("terms_sha256", termsSHA256)
+            try members.add("use", value: use)
+        }
+    }
+}
+
+extension Wire.Verification: JSONWritable {
+    public func writeJSON(to output: inout JSONOutput) throws {
+        try output.object { members in
+            members.add("asset_id", assetID)
+            members.add("asset_title", assetTitle)
+            try members.add("channels", array: channels)
+            members.add("code", code)
+            members.add("composer", composer)
+            try members.add("envelope", value: envelope)
+            members.add("expires_at", expiresAt)
+            members.add("issued_at", issuedAt)
+            members.add("license_id", licenseID)
+            members.add("licensee", licensee)
+            members.add("revoked_at", revokedAt)
+            members.add("signature_valid", signatureValid)
+            members.add("status", status)
+            members.add("template", template)
+            members.add("terms_sha256", termsSHA256)
+        }
+    }
+}
+
+extension ClearedChannel: JSONWritable {
+    public func writeJSON(to output: inout JSONOutput) throws {
+        output.object { members in
+            members.add("channel_id", channelID)
+            members.add("platform", platform)
+        }
+    }
+}

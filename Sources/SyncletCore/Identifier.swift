@@ -18,6 +18,16 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Codable, S
         self.rawValue = String(text)
     }
 
+    /// Accepts only the UTF-8 bytes of a well-formed id of this kind (rows read straight
+    /// from the database).
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        let prefix = Kind.prefix.utf8
+        guard bytes.count == prefix.count + Self.bodyLength, bytes.starts(with: prefix),
+              bytes.dropFirst(prefix.count).allSatisfy({ Crockford.isLowercaseDigit($0) })
+        else { return nil }
+        self.rawValue = String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Makes a new id for the given instant, with randomness from `random`.
     public static func make(millisecondsSince1970 ms: Int64, random: inout some RandomNumberGenerator) -> Self {
         var bytes = [UInt8](repeating: 0, count: 16)

@@ -124,3 +124,63 @@ struct LicensingTests {
         #expect(Money.floorProduct(quantity: Int64.max, priceMicros: 1000, per: 1000) == Int64.max)
     }
 }
+
+@Suite("Hand-written JSON writers of licensing answers")
+struct LicensingWritersTests {
+    func foundationJSON<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    func written<T: JSONWritable>(_ value: T) throws -> String {
+        var output = JSONOutput()
+        try value.writeJSON(to: &output)
+        return String(decoding: output.bytes, as: UTF8.self)
+    }
+
+    @Test("licenses and verifications are written exactly as their Encodable form, every field known")
+    func licenses() throws {
+        var random = SystemRandomNumberGenerator()
+        let texts = ["", "a/b", "\"q\"", "é\n", "key.v4.public.xyz", "😀"]
+        func text() -> String { texts.randomElement(using: &random)! }
+        func maybe<T>(_ make: () -> T) -> T? { Bool.random(using: &random) ? make() : nil }
+        func time() -> Timestamp { Timestamp(millisecondsSince1970: Int64.random(in: 0...4_000_000_000_000, using: &random)) }
+        for _ in 0..<2_000 {
+            let envelope = Envelope(platforms: maybe { [text()] }, media: [.shortForm], maxClipSeconds: maybe { 60 }, maxViews: maybe { 10 },
+                                    maxUses: maybe { 1 }, termDays: maybe { 30 }, territories: maybe { [text(), text()] },
+                                    monetized: Bool.random(), paidAds: Bool.random(), attributionRequired: Bool.random(), stemsIncluded: Bool.random())
+            let record = LicenseRecord(
+                id: LicenseID.make(millisecondsSince1970: 1_795_000_000_000, random: &random), code: text(),
+                licenseeID: PartyID.make(millisecondsSince1970: 1, random: &random), assetID: AssetID.make(millisecondsSince1970: 2, random: &random),
+                templateID: text(), templateVersion: Int.random(in: 0...9), termsSHA256: text(), envelope: envelope, intendedUse: ordinaryUse,
+                priceMicros: Int64.random(in: 0...Int64.max), feeMicros: Int64.random(in: Int64.min...0), issuedAt: time(),
+                expiresAt: maybe(time), revokedAt: maybe(time), revokeReason: nil, keyID: text(), token: text())
+            let channels = (0..<Int.random(in: 0...3)).map { _ in ClearedChannel(platform: text(), channelID: text()) }
+            let license = Wire.License(record, channels: channels, now: time())
+            #expect(try written(license) == foundationJSON(license))
+            #expect(try JSONWriter.string(license) == foundationJSON(license))
+            var verification = Wire.Verification(status: text())
+            if Bool.random() {
+                verification.licenseID = record.id
+                verification.code = maybe(text)
+                verification.assetID = record.assetID
+                verification.assetTitle = maybe(text)
+                verification.composer = maybe(text)
+                verification.licensee = maybe(text)
+                verification.template = maybe(text)
+                verification.termsSHA256 = maybe(text)
+                verification.envelope = maybe { envelope }
+                verification.channels = maybe { channels }
+                verification.issuedAt = maybe(time)
+                verification.expiresAt = maybe(time)
+                verification.revokedAt = maybe(time)
+                verification.signatureValid = maybe { Bool.random() }
+            }
+            #expect(try written(verification) == foundationJSON(verification))
+            #expect(Mirror(reflecting: license).children.count == 18)
+            #expect(Mirror(reflecting: verification).children.count == 15)
+            #expect(Mirror(reflecting: ClearedChannel(platform: "", channelID: "")).children.count == 2)
+        }
+    }
+}

@@ -18,6 +18,11 @@ import Foundation
 public enum JSONWriter {
     /// The JSON bytes of `value`.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let writable = value as? any JSONWritable {
+            var output = JSONOutput()
+            try writable.writeJSON(to: &output)
+            return output.bytes
+        }
         let encoder = ByteEncoder()
         do {
             try encoder.encodeTopLevel(value)
@@ -76,6 +81,8 @@ public enum JSONWriter {
     }
 
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    static let trueBytes: [UInt8] = Array("true".utf8)
+    static let falseBytes: [UInt8] = Array("false".utf8)
 
     /// Appends a signed integer in decimal.
     static func appendInteger<I: BinaryInteger>(_ value: I, to bytes: inout [UInt8]) {
@@ -152,6 +159,13 @@ private final class ByteEncoder: Encoder {
     /// Writes one value at the current position, closing every container it opens.
     func encodeValue<T: Encodable>(_ value: T) throws {
         if let done = try encodeScalar(value), done { return }
+        if let writable = value as? any JSONWritable {
+            var output = JSONOutput(capacity: 0)
+            swap(&output.bytes, &bytes)
+            defer { swap(&output.bytes, &bytes) }
+            try writable.writeJSON(to: &output)
+            return
+        }
         let depth = frames.count
         let saved = valueDepth
         valueDepth = depth

@@ -31,7 +31,7 @@ struct LicenseDesk: Sendable {
             if let stored = try Idempotency.replay(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256) {
                 return (stored, false)
             }
-            guard let asset = try AssetRecord.fetchOne(db, key: request.assetID), asset.status == .published else {
+            guard let asset = try CatalogStore.asset(db, request.assetID), asset.status == .published else {
                 throw Problem(status: 422, type: "asset-not-licensable", title: "This asset cannot be licensed",
                               detail: "Asset \(request.assetID) is not published (or does not exist). Search the catalog for published assets.",
                               extensions: ["field": "asset_id"])
@@ -81,7 +81,7 @@ struct LicenseDesk: Sendable {
 
             let code = try Self.uniqueCode(db)
             let expires = template.envelope.termDays.map { now.adding(seconds: Int64($0) * 86_400) }
-            let composer = try String.fetchOne(db, sql: "SELECT display_name FROM party WHERE id = ?", arguments: [asset.ownerID]) ?? ""
+            let composer = try String.fetchOne(db.cachedStatement(sql: "SELECT display_name FROM party WHERE id = ?"), arguments: [asset.ownerID]) ?? ""
             let claims = LicenseClaims(
                 jti: id.rawValue, sub: licensee.id.rawValue, licensee: licensee.displayName, asset: asset.id.rawValue,
                 assetTitle: asset.title, composer: composer, template: template.reference, termsSHA256: template.termsSHA256,
@@ -94,14 +94,8 @@ struct LicenseDesk: Sendable {
                 intendedUse: use, priceMicros: price, feeMicros: charge.feeMicros, issuedAt: now, expiresAt: expires,
                 revokedAt: nil, revokeReason: nil, keyID: signer.keyID, token: token,
                 pricing: template.pricing)
-            try record.insert(db)
-            if let dropID {
-                try db.execute(sql: "UPDATE license SET drop_id = ? WHERE id = ?", arguments: [dropID.rawValue, id.rawValue])
-            }
-            for channel in channels {
-                try db.execute(sql: "INSERT INTO license_channel (license_id, platform, channel_id) VALUES (?, ?, ?)",
-                               arguments: [id.rawValue, channel.platform, channel.channelID])
-            }
+            try record.store(db, dropID: dropID?.rawValue)
+            try LicenseRecord.storeChannels(db, channels, for: id)
             let body = try JSONWriter.string(Wire.License(record, channels: channels, now: now))
             let stored = Idempotency.Stored(status: 201, body: body)
             try Idempotency.record(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256,

@@ -112,8 +112,9 @@ struct LicensingController {
             if let before { sql += " AND id < ?"; arguments.append(before) }
             sql += " ORDER BY id DESC LIMIT ?"
             arguments.append(limit + 1)
-            let records = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
-                .map { try LicenseRecord(row: $0, at: 0) }
+            // Decoded on the cursor: columns read straight from the statement.
+            let records = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+                .map { try LicenseRecord(row: $0, at: 0) }.reduce(into: []) { $0.append($1) }
             let page = Array(records.prefix(limit))
             let channels = try LicenseRecord.channels(db, of: page.map(\.id))
             return (page.map { Wire.License($0, channels: channels[$0.id] ?? [], now: now) }, records.count > limit)
@@ -126,8 +127,8 @@ struct LicensingController {
         let text = context.parameters.get("id") ?? ""
         let now = app.settings.clock.now()
         guard let id = LicenseID(text), let license = try await app.database.pooledStatementRead({ db -> Wire.License? in
-            guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(LicenseRecord.columns("license")) FROM license WHERE id = ?"),
-                                                arguments: [id.rawValue]).map({ try LicenseRecord(row: $0, at: 0) }),
+            guard let record = try Row.fetchCursor(db.cachedStatement(sql: "SELECT \(LicenseRecord.columns("license")) FROM license WHERE id = ?"),
+                                                   arguments: [id.rawValue]).map({ try LicenseRecord(row: $0, at: 0) }).next(),
                   record.licenseeID == party.id || party.kind == .admin else { return nil }
             return Wire.License(record, channels: try LicenseRecord.channels(db, of: id), now: now)
         }) else { throw Problem.notFound("License \(text)") }

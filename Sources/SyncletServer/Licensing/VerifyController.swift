@@ -88,7 +88,8 @@ struct VerifyController {
             FROM license l LEFT JOIN asset a ON a.id = l.asset_id LEFT JOIN party o ON o.id = a.owner_id
             LEFT JOIN party p ON p.id = l.licensee_id WHERE \(condition)
             """)
-        guard let row = try Row.fetchOne(statement, arguments: [value]) else { return nil }
+        let cursor = try Row.fetchCursor(statement, arguments: [value])
+        guard let row = try cursor.next() else { return nil }
         let record = try LicenseRecord(row: row, at: 0)
         let names = LicenseRecord.columnCount
         var verification = Wire.Verification(status: record.state(at: now))
@@ -98,6 +99,7 @@ struct VerifyController {
         verification.assetTitle = row[names]
         verification.composer = row[names + 1]
         verification.licensee = row[names + 2]
+        _ = try cursor.next()  // done with the statement before the next one runs
         verification.template = "\(record.templateID)@\(record.templateVersion)"
         verification.termsSHA256 = record.termsSHA256
         verification.envelope = record.envelope
