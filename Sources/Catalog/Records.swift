@@ -281,8 +281,40 @@ extension AssetRecord {
 
     /// A JSON array of strings as stored in the list columns (tags, moods, …).
     static func list(_ text: String?) -> [String] {
-        guard let text, text != "[]", case .array(let items)? = try? JSONParser.parse(text.utf8) else { return [] }
+        guard let text, text != "[]" else { return [] }
+        if let plain = plainList(text) { return plain }
+        guard case .array(let items)? = try? JSONParser.parse(text.utf8) else { return [] }
         return items.compactMap { if case .string(let item) = $0 { item } else { nil } }
+    }
+
+    /// `["a","b"]` without escapes, as the list columns almost always hold: read in one
+    /// pass (four lists per asset, twenty assets per page). `nil` sends anything else to
+    /// the parser.
+    static func plainList(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            guard bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") else { return nil }
+            var items = [String]()
+            var index = 1
+            while index < bytes.count - 1 {
+                guard bytes[index] == UInt8(ascii: "\"") else { return nil }
+                let start = index + 1
+                var end = start
+                while end < bytes.count - 1, bytes[end] != UInt8(ascii: "\"") {
+                    if bytes[end] == UInt8(ascii: "\\") || bytes[end] < 0x20 { return nil }
+                    end += 1
+                }
+                guard end < bytes.count - 1, let item = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                else { return nil }
+                items.append(item)
+                index = end + 1
+                if index < bytes.count - 1 {
+                    guard bytes[index] == UInt8(ascii: ","), index + 1 < bytes.count - 1 else { return nil }
+                    index += 1
+                }
+            }
+            return items
+        }
     }
 }
 

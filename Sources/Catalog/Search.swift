@@ -85,8 +85,12 @@ extension CatalogStore {
 
     /// Full-text search with filters, sorted and paged by a stable key, so paging through a
     /// result set never repeats or skips an asset.
+    ///
+    /// No read transaction around the statements (its BEGIN and COMMIT cost as much as the
+    /// search): each statement is consistent by itself, the tiers are disjoint, and a name
+    /// changed between the page and its names' read is only as stale as a moment earlier.
     public func search(_ query: SearchQuery, caller: SearchCaller, after: SearchPosition?, limit: Int) async throws -> SearchPage {
-        try await writer.pooledRead { db in
+        try await writer.pooledStatementRead { db in
             let statements = Self.searchStatements(query, caller: caller, after: after, limit: limit + 1)
             // Run the statements in order (one, or one per relevance tier) until a page and
             // one more row are in hand.

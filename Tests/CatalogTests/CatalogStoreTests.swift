@@ -1,4 +1,4 @@
-import Catalog
+@testable import Catalog
 import GRDB
 import SyncletCore
 import Testing
@@ -452,5 +452,22 @@ struct CatalogSchemaTests {
             }
         }
         #expect((error as? DatabaseError)?.resultCode == .SQLITE_CONSTRAINT)
+    }
+}
+
+@Suite("List columns")
+struct ListColumnTests {
+    @Test("plain lists are read in one pass, exactly as the parser reads them; anything else goes to the parser")
+    func plainLists() throws {
+        for text in [#"["a","b"]"#, #"["night drive"]"#, #"["é","😀"]"#, "[]", #"[""]"#, #"["a\"b"]"#, #"["a","b",]"#, #"["a" ,"b"]"#,
+                     #"[1,2]"#, #"["a"]x"#, "", "[", #"["\n"]"#, #"["a","b""]"#] {
+            let parsed: [String]? = (try? JSONParser.parse(text.utf8)).flatMap {
+                if case .array(let items) = $0 { items.compactMap { if case .string(let s) = $0 { s } else { nil } } } else { nil }
+            }
+            if let plain = AssetRecord.plainList(text) {
+                #expect(plain == parsed, "\(text)")
+            }
+            #expect(AssetRecord.list(text) == (text == "[]" ? [] : parsed ?? []), "\(text)")
+        }
     }
 }

@@ -190,14 +190,18 @@ public struct JSONParser {
     private mutating func string() throws(JSONSyntaxError) -> String {
         index += 1  // the opening quote
         let start = index
-        // The common case: no escapes. Find the closing quote, then validate once.
+        // The common case: no escapes. Find the closing quote, then validate once (nothing
+        // to validate when every byte is ASCII).
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = try validated(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                let text = ascii ? String(decoding: run, as: UTF8.self) : try validated(run)
                 index += 1
                 return text
             }
+            ascii = ascii && byte < 0x80
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw fail(.malformed) }
             index += 1

@@ -17,7 +17,8 @@ struct LicenseDesk: Sendable {
 
     /// Issues a license and returns the answer (status and JSON body) to send, which is
     /// the first answer again for a retry with the same Idempotency-Key.
-    func issue(_ request: Wire.IssueLicense, licensee: PartyRecord, idempotencyKey: String, requestSHA256: String) async throws -> Idempotency.Stored {
+    /// Returns the answer and, for a new license, its id (a replay's id is in its answer).
+    func issue(_ request: Wire.IssueLicense, licensee: PartyRecord, idempotencyKey: String, requestSHA256: String) async throws -> (Idempotency.Stored, LicenseID?) {
         let templates = app.templates
         let signer = PASETOSigner(entry: app.signingKeys.current)
         let clock = app.settings.clock
@@ -25,11 +26,11 @@ struct LicenseDesk: Sendable {
         let channelCountMax = app.settings.limits.licenseChannelCountMax
         let periods = app.settings.periods
         let route = "POST /v1/licenses"
-        let (stored, isNew) = try await app.groupCommitter.submit { db -> (Idempotency.Stored, Bool) in
+        let (stored, newID) = try await app.groupCommitter.submit { db -> (Idempotency.Stored, LicenseID?) in
             // Read by the writer: a sale lands in the period open when it is booked.
             let now = clock.now()
             if let stored = try Idempotency.replay(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256) {
-                return (stored, false)
+                return (stored, nil)
             }
             guard let asset = try CatalogStore.asset(db, request.assetID), asset.status == .published else {
                 throw Problem(status: 422, type: "asset-not-licensable", title: "This asset cannot be licensed",
@@ -100,10 +101,10 @@ struct LicenseDesk: Sendable {
             let stored = Idempotency.Stored(status: 201, body: body)
             try Idempotency.record(db, party: licensee.id, key: idempotencyKey, route: route, requestSHA256: requestSHA256,
                                    stored: stored, now: now)
-            return (stored, true)
+            return (stored, id)
         }
-        if isNew { app.metrics.recordLicenseIssued() }
-        return stored
+        if newID != nil { app.metrics.recordLicenseIssued() }
+        return (stored, newID)
     }
 
     static func outsideEnvelope(_ violations: [EnvelopeViolation], use: IntendedUse, templates: TemplateCatalog) -> Problem {

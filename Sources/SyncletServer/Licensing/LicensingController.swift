@@ -75,14 +75,16 @@ struct LicensingController {
         var request = request
         let bytes = try await request.collectLimitedBody(upTo: app.settings.limits.jsonBodyByteCountMax)
         let body = try request.decodeJSON(Wire.IssueLicense.self, schema: "IssueLicense", bytes: bytes)
-        let stored = try await LicenseDesk(app: app).issue(body, licensee: licensee, idempotencyKey: key,
-                                                           requestSHA256: SHA256Hasher.digest(bytes.readableBytesView).hex)
+        let (stored, newID) = try await LicenseDesk(app: app).issue(body, licensee: licensee, idempotencyKey: key,
+                                                                    requestSHA256: SHA256Hasher.digest(bytes.readableBytesView).hex)
         app.earnings.notify()
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        if case .object(let members)? = try? JSONParser.parse(stored.body.utf8), case .string(let id)? = members["id"] {
-            headers[.location] = "/v1/licenses/\(id)"
-        }
+        // A replay's license id is in its first answer (a replay of a refusal has none).
+        let replayedID = newID == nil ? (try? JSONParser.parse(stored.body.utf8)).flatMap { value -> String? in
+            if case .object(let members) = value, case .string(let id)? = members["id"] { id } else { nil }
+        } : nil
+        if let id = newID?.rawValue ?? replayedID { headers[.location] = "/v1/licenses/\(id)" }
         return Response(status: .init(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: stored.body)))
     }
 
@@ -105,7 +107,8 @@ struct LicensingController {
         let now = app.settings.clock.now()
         let limit = page.limit
         let before = page.after
-        let (items, more) = try await app.database.pooledRead { db -> ([Wire.License], Bool) in
+        // Two statements without a transaction: channels never change once a license exists.
+        let (items, more) = try await app.database.pooledStatementRead { db -> ([Wire.License], Bool) in
             var sql = "SELECT \(LicenseRecord.columns("license")) FROM license WHERE 1 = 1"
             var arguments: [(any DatabaseValueConvertible)?] = []
             if party.kind != .admin { sql += " AND licensee_id = ?"; arguments.append(party.id.rawValue) }
