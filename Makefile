@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 SCHEMATHESIS_VERSION := 4.32.5
 FUZZ_VENV := .build/fuzz-venv
 
-.PHONY: setup build release serve test load-test load-test-only soak bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke fuzz crash-smoke crash-test clean
+.PHONY: setup build release serve test load-test load-test-only soak bench-requests bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke fuzz crash-smoke crash-test clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -102,6 +102,10 @@ bench-licensing: release
 ## Usage events per second over HTTP (8 clients, 1,000 per batch) against the sqlite3 CLI. Not part of `make test`.
 bench-ingest: release
 	Benchmarks/ingest.sh
+
+## The request path at 32 connections and at 1: /health, public verify, list pages, license issue. Not part of `make test`.
+bench-requests: release
+	python3 Benchmarks/request_rates.py --binary .build/release/synclet
 
 ## Statement latency at 100,000 and 1,000,000 events in the open period. Not part of `make test`.
 bench-statements: release

@@ -90,7 +90,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "synclet", dependencies: [
-            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "Catalog", "CArchive", "COpenSSL", "Licensing", "SyncletCrypto", "Usage",
+            "SyncletCore", "SyncletServer", "SyncletClient", "Audio", "Catalog", "CArchive", "COpenSSL", "Licensing", "SyncletCrypto", "Usage", "Blocking",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -20,7 +20,9 @@ trap 'stop_server; rm -rf "$WORK"' EXIT
 start_server() {
   "$BIN" serve --port "$PORT" --storage "$WORK/Storage" --log-level warning >>"$WORK/serve.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 200); do grep -q "listening on" "$WORK/serve.log" 2>/dev/null && break; sleep 0.1; done
+  # A first start on a freshly generated catalog refreshes the planner's statistics: allow a while.
+  for _ in $(seq 1 1200); do grep -q "listening on" "$WORK/serve.log" 2>/dev/null && break; sleep 0.1; done
+  grep -q "listening on" "$WORK/serve.log" || { echo "the server did not start:"; tail -20 "$WORK/serve.log"; exit 1; }
 }
 
 start_server

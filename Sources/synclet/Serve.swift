@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SyncletCore
 import SyncletServer
+import Blocking
 
 /// `synclet serve`: runs the API on the embedded store until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
@@ -151,8 +152,11 @@ struct Serve: AsyncParsableCommand {
         do {
             let (host, folder) = (settings.host, settings.storage)
             server = try await buildApplication(settings: settings, logger: logger) { port in
-                print("Synclet is listening on http://\(host):\(port) (data in \(folder))")
-                fflush(nil)
+                // Requests may already arrive: the write to stdout goes to the file pool.
+                try? await Blocking.file {
+                    print("Synclet is listening on http://\(host):\(port) (data in \(folder))")
+                    fflush(nil)
+                }
             }
         } catch let error as ServerSetupError {
             Output.error(error.description)

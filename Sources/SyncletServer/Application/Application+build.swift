@@ -42,6 +42,12 @@ public struct SyncletApp: Sendable {
         await PreviewWorker(app: services, logger: application.logger).renderPending()
     }
 
+    /// Runs the health check now (tests); returns the problem found, if any.
+    @discardableResult
+    public func checkHealth() async -> String? {
+        await HealthMonitor(app: services, logger: application.logger).check()
+    }
+
     /// Runs one pass of the abandoned-upload sweep now; returns how many were removed.
     public func sweepUploads() async throws -> Int {
         try await UploadSweeper(app: services, logger: application.logger).sweep()
