@@ -38,7 +38,9 @@ public struct MusicalKey: Hashable, Sendable, CustomStringConvertible {
         guard !rest.isEmpty else { return nil }
         if let camelot = Self(camelotCode: rest) { self = camelot; return }
 
-        guard let letter = rest.first, let natural = Self.naturals[Character(letter.uppercased())] else { return nil }
+        // Only an ASCII letter can name a tonic. Checking that first keeps the parse total:
+        // the upper case of other letters may be several characters ("ß" → "SS", "ŉ" → "ʼN").
+        guard let letter = rest.first, letter.isASCII, let natural = Self.naturals[Character(letter.uppercased())] else { return nil }
         rest = rest.dropFirst()
         var pitch = natural
         if let accidental = rest.first {

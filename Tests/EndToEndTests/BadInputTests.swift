@@ -331,3 +331,81 @@ struct DuplicateMemberTests {
         #expect(parties == 0)
     }
 }
+
+@Suite("No request ends the process: extreme numbers, odd Unicode and broken HTTP get a 4xx")
+struct HostileRequestTests {
+    @Test("a webhook timestamp at the ends of Int64, or past them, is a 401 and the server lives on", arguments: [
+        "t=-9223372036854775807,v1=00", "t=-9223372036854775808,v1=00", "t=9223372036854775807,v1=00",
+        "t=99999999999999999999,v1=00", "t=0,v1=zz", "t=,v1=", "v1=00", "t=1,v1=0",
+    ])
+    func webhookTimestamps(header: String) async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let raw = RawHTTP(base: server.baseURL)
+        let reply = try await raw.send(.POST, "/v1/webhooks/payments", headers: [
+            "Synclet-Signature": header, "Content-Type": "application/json",
+        ], body: Array(#"{"payment_id":"p1","licensee_id":"pty_00000000000000000000000000","amount_micros":1}"#.utf8))
+        expectProblem(reply, 401)
+        #expect(try await raw.send(.GET, "/health").status == 200)
+    }
+
+    @Test("keys whose upper case is longer than they are, ligatures and combining marks are 400 or 422, never a trap")
+    func oddUnicodeKeys() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, ada, token) = try await server.party(.composer, "Ada")
+        let raw = RawHTTP(base: server.baseURL)
+        let asset = try await ada.createAsset(Wire.CreateAsset(
+            uploadID: try await ada.uploadFile(path: try TestFiles.tone(.wav16, seconds: 1), journal: nil), kind: .loop, title: "Loop"))
+        // ß → SS, ŉ → ʼN, ﬀ → FF, İ → i̇ (lower), A + combining acute, a lone combining mark, an emoji.
+        for text in ["ß", "ŉ", "ﬀ", "ﬀm", "İ", "A\u{0301} minor", "\u{0301}", "🎵", "ǰ", "ΐ"] {
+            let escaped = text.utf8.map { String(format: "%%%02X", $0) }.joined()
+            for parameter in ["key", "compatible_with"] {
+                let reply = try await raw.send(.GET, "/v1/assets?\(parameter)=\(escaped)", token: token)
+                expectProblem(reply, 400, "bad-request")
+            }
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: ["key": text]), as: UTF8.self)
+            let patched = try await raw.json(.PATCH, "/v1/assets/\(asset.id)", token: token, body)
+            #expect(patched.status == 422 || patched.status == 400, "\(text): \(patched.status) \(patched.text)")
+        }
+        #expect(try await raw.send(.GET, "/health").status == 200)
+    }
+
+    @Test("broken chunked encodings are 400s (not 500s) and the server lives on", arguments: [
+        "zz\r\n{}\r\n0\r\n\r\n",                                     // not hex
+        "ffffffffffffffffffffffff\r\n{}\r\n0\r\n\r\n",                // past UInt64
+        "2;\u{00FF}\r\n{}\r\n0\r\n\r\n",                              // odd bytes in an extension
+        "-2\r\n{}\r\n0\r\n\r\n",                                      // negative
+    ])
+    func brokenChunks(body: String) async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, _, token) = try await server.party(.composer, "Ada")
+        let socket = try RawSocket(port: server.port)
+        #expect(socket.send("POST /v1/assets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body))
+        let answer = String(decoding: socket.readUntilClosed(seconds: 10) ?? [], as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(300))")
+        #expect(answer.lowercased().contains("content-type: application/problem+json"), "\(answer.prefix(300))")
+        #expect(try await RawHTTP(base: server.baseURL).send(.GET, "/health").status == 200)
+    }
+
+    @Test("a whole JSON body followed by a broken chunk creates nothing: a body cut short is never taken for a whole one")
+    func brokenAfterWholeBody() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let admin = server.app.bootstrapToken!
+        let raw = RawHTTP(base: server.baseURL)
+        let before = try await raw.send(.GET, "/v1/parties?limit=100", token: admin).text
+        let json = #"{"kind":"composer","display_name":"Half sent"}"#
+        let socket = try RawSocket(port: server.port)
+        #expect(socket.send("POST /v1/parties HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(admin)\r\n"
+            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + String(json.utf8.count, radix: 16) + "\r\n" + json + "\r\nzz\r\n"))
+        let answer = String(decoding: socket.readUntilClosed(seconds: 10) ?? [], as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(300))")
+        let after = try await raw.send(.GET, "/v1/parties?limit=100", token: admin).text
+        #expect(!after.contains("Half sent"))
+        #expect(before == after)
+    }
+}

@@ -188,6 +188,10 @@ struct SearchTests {
         ("kind=symphony", "kind"), ("sort=random", "sort"), ("vocals=maybe", "vocals"), ("duration_min=-1", "duration_min"),
         ("composer=ada", "composer"), ("cursor=not-a-cursor", "cursor"), ("q=%21%21%21", "q"), ("status=draft", "status"),
         ("sort=relevance", "sort"),
+        // Odd Unicode (upper case longer than the text, ligatures, combining marks) and integers past Int64.
+        ("key=%C3%9F", "key"), ("key=%C5%89", "key"), ("compatible_with=%EF%AC%80", "compatible_with"),
+        ("key=A%CC%81", "key"), ("key=%CC%81", "key"), ("bpm_min=99999999999999999999", "bpm_min"),
+        ("limit=-9223372036854775808", "limit"), ("limit=9223372036854775808", "limit"),
     ])
     func badParameters(query: String, field: String) async throws {
         let server = try await RunningServer.start()

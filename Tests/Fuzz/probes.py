@@ -267,7 +267,57 @@ def main():
     for name, path, headers, body in crashers:
         p.error(name, p.http("POST", path, licensee_key, json=body, headers=headers), [200, 400, 402, 404, 413, 422])
         if not p.alive(name):
-            break
+            return report()
+
+    # Extreme integers where a number is read from a header or a query (issue 11).
+    payment = json.dumps({"payment_id": "probe", "licensee_id": state["licensee"], "amount_micros": 1})
+    for stamp in ["-9223372036854775807", "-9223372036854775808", "9223372036854775807", "99999999999999999999", "-0", "+1", ""]:
+        name = "a webhook signed at t=%s" % stamp
+        p.error(name, p.http("POST", "/v1/webhooks/payments", data=payment,
+                             headers={"Synclet-Signature": "t=%s,v1=00" % stamp, "Content-Type": "application/json"}), 401)
+        if not p.alive(name):
+            return report()
+    for query in ["limit=9223372036854775808", "limit=-9223372036854775808", "bpm_min=99999999999999999999",
+                  "bpm_max=-9223372036854775809", "duration_min=9223372036854775807", "duration_max=1e400"]:
+        name = "GET /v1/assets?" + query
+        p.error(name, p.http("GET", "/v1/assets?" + query, licensee_key), [200, 400])
+        if not p.alive(name):
+            return report()
+
+    # Odd Unicode: upper case longer than the text (ß, ŉ), ligatures (ﬀ), dotted capitals (İ), combining marks.
+    odd = ["\u00df", "\u0149", "\ufb00", "\ufb00m", "\u0130", "A\u0301 minor", "\u0301", "\u01f0", "\u0390", "\U0001F3B5"]
+    for text in odd:
+        for parameter in ("key", "compatible_with", "q", "composer", "kind"):
+            name = "GET /v1/assets?%s=%r" % (parameter, text)
+            p.error(name, p.http("GET", "/v1/assets", licensee_key, params={parameter: text}), [200, 400])
+            if not p.alive(name):
+                return report()
+        name = "PATCH an asset's key to %r" % text
+        p.error(name, p.http("PATCH", "/v1/assets/" + state["asset"], state["composer_key"], json={"key": text}), [400, 422])
+        if not p.alive(name):
+            return report()
+
+    # Broken transfer encodings: each a 400 (or a closed connection), never a 5xx.
+    head = ("POST /v1/parties HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            "Connection: close\r\n" % admin).encode()
+    broken = [
+        ("a chunk size that is not hex", b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"),
+        ("a chunk size past 2^64", b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffffffff\r\n{}\r\n0\r\n\r\n"),
+        ("a negative chunk size", b"Transfer-Encoding: chunked\r\n\r\n-2\r\n{}\r\n0\r\n\r\n"),
+        ("a chunk longer than its size", b"Transfer-Encoding: chunked\r\n\r\n1\r\n{}\r\n0\r\n\r\n"),
+        ("a chunk without its CRLF", b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}0\r\n\r\n"),
+        ("Content-Length beside Transfer-Encoding", b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+        ("an unknown transfer coding", b"Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+        ("two Content-Lengths that differ", b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"),
+        ("a Content-Length past 2^63", b"Content-Length: 9223372036854775808\r\n\r\n{}"),
+        ("a negative Content-Length", b"Content-Length: -1\r\n\r\n{}"),
+    ]
+    for name, rest in broken:
+        answer = p.raw(head + rest)
+        if isinstance(answer, tuple):
+            p.error(name, answer, [400, 411, 413, 415, 422, 501])
+        if not p.alive(name):
+            return report()
     return report()
 
 

@@ -118,6 +118,13 @@ struct MusicalKeyTests {
         #expect(MusicalKey(parsing: text) == nil)
     }
 
+    @Test("text whose upper case is longer than it, ligatures and combining marks are refused, never a trap", arguments: [
+        "ß", "ß minor", "ŉ", "ﬀ", "ﬀm", "İ", "ǰ", "ΐ", "\u{0301}", "A\u{0301}", "A\u{0301} minor", "🎵", "Ａ", "8\u{0301}A", "ßA",
+    ])
+    func refusesOddUnicode(text: String) {
+        #expect(MusicalKey(parsing: text) == nil)
+    }
+
     @Test("the harmonic neighbours of 8A are 8A, 9A, 7A and 8B")
     func neighboursOf8A() throws {
         let key = try #require(MusicalKey(parsing: "8A"))

@@ -143,7 +143,9 @@ enum WebhookSignature {
             if pair[0] == "v1" { signature = Self.hexBytes(pair[1]) }
         }
         guard let timestamp, let signature else { throw refused }
-        guard abs(now.millisecondsSince1970 / 1000 - timestamp) <= toleranceSeconds else {
+        // The timestamp is the sender's: any Int64, so the distance is computed without a trap.
+        let (distance, overflow) = (now.millisecondsSince1970 / 1000).subtractingReportingOverflow(timestamp)
+        guard !overflow, distance.magnitude <= toleranceSeconds.magnitude else {
             throw Problem(status: 401, type: "stale-webhook", title: "The webhook is too old or from the future",
                           detail: "Its timestamp is more than \(toleranceSeconds) s from the server's clock; a replayed notice is refused.")
         }
@@ -152,14 +154,23 @@ enum WebhookSignature {
     }
 
     static func hexBytes(_ text: Substring) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
         var bytes = [UInt8]()
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
         }
         return bytes
     }

@@ -1,5 +1,6 @@
 import BlobStore
 import Hummingbird
+import NIOHTTP1
 import SyncletCore
 
 /// Turns every error into an RFC 9457 problem. Our `Problem`s pass through as they are;
@@ -39,6 +40,10 @@ struct ProblemMiddleware: RouterMiddleware {
             }
         case let error as DecodingError:
             return .badRequest(describe(error))
+        case let error as HTTPParserError:
+            // The client's bytes broke HTTP/1.1 while the body was read (a malformed
+            // chunk-size line, a connection that ended mid-body…): the client's fault.
+            return .badRequest("The request is not valid HTTP/1.1 (\(error)): check the chunked encoding and send the whole body.")
         default:
             return .internalError(requestID: context.requestID)
         }
