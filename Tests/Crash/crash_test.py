@@ -616,7 +616,15 @@ class CrashTest:
                                     name=name, daemon=True) for name, step in steps]
         for thread in threads:
             thread.start()
-        time.sleep(seconds)
+        if self.cycle % 5 == 1:
+            # A second server on the same folder, during the load: it must refuse to start (naming
+            # the pid that holds the folder) before it sweeps or opens anything; the checks after
+            # this cycle's kill then find every acknowledged write still there.
+            time.sleep(seconds / 2)
+            self.second_start()
+            time.sleep(seconds / 2)
+        else:
+            time.sleep(seconds)
         self.killing.set()
         if not self.server.alive():
             self.fail("the server exited on its own during the load")
@@ -629,6 +637,26 @@ class CrashTest:
             if thread.is_alive():
                 self.fail(f"worker {thread.name} is still waiting two minutes after the kill")
         return seconds
+
+    def second_start(self):
+        log_path = self.logs / f"second-start-{self.cycle:03d}.log"
+        with open(log_path, "wb") as log:
+            second = subprocess.Popen(
+                [str(self.args.binary), "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--storage", str(self.storage),
+                 "--licenses", str(REPO / "Licenses")],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            code = second.wait(timeout=START_SECONDS_MAX)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            second.wait()
+            self.fail("a second server on the same folder started (it was still running after the start deadline)")
+            return
+        text = log_path.read_text(errors="replace")
+        if code == 0 or "already serving this storage folder" not in text or str(self.server.process.pid) not in text:
+            self.fail(f"a second server on the same folder was not refused as it should be (exit {code}): {text[-500:]}")
+        else:
+            self.counts["second starts refused"] += 1
 
     # ---------------------------------------------------------------- offline checks (server down)
 
@@ -1135,6 +1163,7 @@ class CrashTest:
             "seed": self.seed,
             "binary": str(self.args.binary),
             "kills": counts["kills"],
+            "second_starts_refused": counts["second starts refused"],
             "restarts": counts["restarts"],
             "seconds": counts["seconds"],
             "restart_seconds_mean": round(sum(self.start_seconds) / len(self.start_seconds), 3) if self.start_seconds else None,
@@ -1194,7 +1223,7 @@ class CrashTest:
                 self.say(f"  {section.replace('_', ' ')}:")
                 for key, value in summary[section].items():
                     self.say(f"    {key.replace('_', ' '):<44} {value}")
-            self.say(f"  kills {summary['kills']}, restarts {summary['restarts']}, requests {summary['requests']}, violations {len(self.violations)}")
+            self.say(f"  kills {summary['kills']}, restarts {summary['restarts']}, second starts refused {summary['second_starts_refused']}, requests {summary['requests']}, violations {len(self.violations)}")
             for violation in self.violations:
                 self.say(f"  VIOLATION {violation}")
         if self.violations:

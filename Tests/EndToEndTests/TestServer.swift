@@ -74,6 +74,7 @@ final class RunningServer: @unchecked Sendable {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
+        app.releaseFolder()
     }
 
     /// The bootstrap admin client.

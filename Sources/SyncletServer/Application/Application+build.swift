@@ -22,6 +22,8 @@ public struct SyncletApp: Sendable {
     public let routes: [String]
     /// The connection limits in force (after fitting them under the open-files limit).
     public let connectionGuard: ConnectionGuard
+    /// This server's hold on its storage folder (`synclet.lock`): a second server refuses to start.
+    public let folderLock: FolderLock
 
     /// Runs until SIGTERM or SIGINT. Then the server stops accepting, requests in flight
     /// get `shutdown-grace-seconds` to finish, and whatever is still open after that is
@@ -35,6 +37,13 @@ public struct SyncletApp: Sendable {
         configuration.maximumGracefulShutdownDuration = .seconds(services.settings.limits.shutdownGraceSeconds)
         configuration.maximumCancellationDuration = .seconds(2)
         try await ServiceGroup(configuration: configuration).run()
+        folderLock.release()
+    }
+
+    /// Lets the storage folder go once the server has stopped (the process exiting does it
+    /// too), so another server, or this process again, may start on it.
+    public func releaseFolder() {
+        folderLock.release()
     }
 
     /// Renders every pending preview now (tests, and a way to catch up); returns how many.
@@ -69,9 +78,20 @@ public func buildApplication(
     let layout = StorageLayout(root: settings.storage)
     // Start-up reads and writes files and opens (migrates) the database synchronously: all
     // of it on the file pool, so no shared thread waits on the disk even before serving.
-    let services = try await Blocking.file { () throws -> AppServices in
+    let (services, folderLock) = try await Blocking.file { () throws -> (AppServices, FolderLock) in
         do {
             try DurableFile.makeDirectories(layout.root)
+        } catch {
+            throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
+        }
+        // One server per folder, taken before anything in it is read, swept or migrated.
+        let folderLock: FolderLock
+        do {
+            folderLock = try FolderLock.acquire(folder: layout.root)
+        } catch {
+            throw ServerSetupError(description: String(describing: error))
+        }
+        do {
             try DurableFile.makeDirectories(layout.keys)
         } catch {
             throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
@@ -92,8 +112,8 @@ public func buildApplication(
             throw ServerSetupError(description: mismatch.description)
         }
         _ = OpenAPIDocument.shared  // read and parsed once, here, not by the first request that needs it
-        return try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
-                               templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret)
+        return (try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
+                                templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret), folderLock)
     }
     let swept = try await services.blobs.sweepTemporaryFiles()
     if swept > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
@@ -151,7 +171,7 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
     return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes,
-                      connectionGuard: connectionGuard)
+                      connectionGuard: connectionGuard, folderLock: folderLock)
 }
 
 /// Reads a 32-byte secret kept with 0600 permissions, creating it on first start.
