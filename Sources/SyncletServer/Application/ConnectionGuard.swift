@@ -122,8 +122,16 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
+    /// Serves one connection in a child task of lower priority than the task that accepts
+    /// connections. Hummingbird accepts through an async sequence with a small buffer: when
+    /// the task that takes accepted connections waits in the same queue as hundreds of
+    /// request jobs, the server stops accepting for that long, and a new connection (an
+    /// orchestrator's /health probe, say) sat 100-130 ms in the kernel's backlog under 256
+    /// busy connections, although the event loop answers /health at once once it has it.
     func handle(value: Value, logger: Logger) async {
-        await handleHTTP(asyncChannel: value, logger: logger)
+        await withDiscardingTaskGroup { group in
+            group.addTask(priority: .low) { await handleHTTP(asyncChannel: value, logger: logger) }
+        }
     }
 }
 
