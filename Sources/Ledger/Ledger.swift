@@ -25,6 +25,24 @@ public enum AccountPurpose: String, Codable, Sendable, CaseIterable, DatabaseVal
 /// and a check recomputes it. Every transfer is written in the transaction of the
 /// business fact that caused it, through the `Database`-taking functions here.
 public enum Ledger {
+    /// SQL for triggers that make SQLite refuse, on insert and on update, a value of `columns`
+    /// that is not an integer within its range. SQLite turns an integer sum that overflows
+    /// into a floating-point number without a word (a balance once became -1.8446e+19 and
+    /// the ledger no longer summed to zero); with these the statement fails instead, and
+    /// its transaction with it. Ranges of columns written by upserts must admit the deltas
+    /// inserted (reversals insert negative ones), since BEFORE INSERT triggers see those.
+    public static func integerChecks(table: String, columns: [(name: String, range: ClosedRange<Int64>, nullable: Bool)]) -> String {
+        columns.map { column in
+            let broken = "(typeof(NEW.\(column.name)) != 'integer' OR NEW.\(column.name) < \(column.range.lowerBound) OR NEW.\(column.name) > \(column.range.upperBound))"
+            let when = column.nullable ? "NEW.\(column.name) IS NOT NULL AND \(broken)" : broken
+            let raise = "SELECT RAISE(ABORT, '\(table).\(column.name) must be an integer from \(column.range.lowerBound) to \(column.range.upperBound)')"
+            return """
+                CREATE TRIGGER \(table)_\(column.name)_integer_insert BEFORE INSERT ON \(table) WHEN \(when) BEGIN \(raise); END;
+                CREATE TRIGGER \(table)_\(column.name)_integer_update BEFORE UPDATE OF \(column.name) ON \(table) WHEN \(when) BEGIN \(raise); END;
+                """
+        }.joined(separator: "\n")
+    }
+
     public static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("ledger-1-accounts-transfers") { db in
             try db.execute(sql: """

@@ -119,6 +119,13 @@ public struct Limits: Sendable, Equatable {
     public var usageBatchByteCountMax: Int = 16 * 1024 * 1024
     /// How far in the future an event may be dated.
     public var usageFutureToleranceSeconds: Int64 = 300
+    /// The largest quantity one usage event may report, per kind (the API document allows
+    /// 10^12; a bigger event is rejected, so a mistaken or hostile report cannot book
+    /// an absurd charge).
+    public var usageViewsPerEventMax: Int64 = 1_000_000_000
+    public var usagePlaysPerEventMax: Int64 = 1_000_000_000
+    public var usageUsesPerEventMax: Int64 = 1_000
+    public var usageSecondsPerEventMax: Int64 = 100_000_000
     /// Write jobs per group commit: bounds the latency a big batch adds to its first job.
     public var groupCommitJobCountMax: Int = 256
 
@@ -226,7 +233,7 @@ extension Limits {
                      "Licenses one limited drop may offer."),
         LimitSetting("wallet-max-movements", \.walletMovementCountMax, .count,
                      "Recent movements a wallet shows."),
-        LimitSetting("wallet-credit-max-amount", \.walletCreditMicrosMax, .amount,
+        LimitSetting("wallet-credit-max-amount", \.walletCreditMicrosMax, .amount, max: Money.amountMicrosMax,
                      "Largest single credit to a wallet, by an operator grant or a payment notice."),
         LimitSetting("payout-threshold", \.payoutMicrosMin, .amount, min: 0,
                      "Balances at or over this amount are paid out when a period closes; smaller ones carry forward."),
@@ -239,6 +246,14 @@ extension Limits {
                      "Bytes of one usage batch (JSON array or NDJSON)."),
         LimitSetting("usage-future-tolerance-seconds", \.usageFutureToleranceSeconds, .seconds, min: 0,
                      "How far in the future a usage event may be dated."),
+        LimitSetting("usage-max-views-per-event", \.usageViewsPerEventMax, .count, max: 1_000_000_000_000, ceiling: apiDocument,
+                     "Views one usage event may report; a bigger event is rejected."),
+        LimitSetting("usage-max-plays-per-event", \.usagePlaysPerEventMax, .count, max: 1_000_000_000_000, ceiling: apiDocument,
+                     "Plays one usage event may report; a bigger event is rejected."),
+        LimitSetting("usage-max-uses-per-event", \.usageUsesPerEventMax, .count, max: 1_000_000_000_000, ceiling: apiDocument,
+                     "Uses (productions) one usage event may report; a bigger event is rejected."),
+        LimitSetting("usage-max-seconds-per-event", \.usageSecondsPerEventMax, .seconds, max: 1_000_000_000_000, ceiling: apiDocument,
+                     "Seconds of use one usage event may report; a bigger event is rejected."),
         LimitSetting("group-commit-max-jobs", \.groupCommitJobCountMax, .count,
                      "Write jobs (licenses, usage batches) committed together in one transaction."),
         // Earnings streams

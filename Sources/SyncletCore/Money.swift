@@ -4,6 +4,12 @@ public struct Money: Hashable, Comparable, Codable, Sendable, CustomStringConver
     public var micros: Int64
 
     public static let microsPerUnit: Int64 = 1_000_000
+    /// The largest single amount the books hold (a transfer, a price, a charge, a payment):
+    /// 10^15 µ, a thousand million units. The database refuses more (see `Ledger.integerChecks`).
+    public static let amountMicrosMax: Int64 = 1_000_000_000_000_000
+    /// The largest running total the books hold in magnitude (a balance, a statement line, a
+    /// usage counter): 10^17. Sums of up to 92 of them still fit in Int64.
+    public static let totalMicrosMax: Int64 = 100_000_000_000_000_000
     public static let zero = Money(micros: 0)
 
     public init(micros: Int64) { self.micros = micros }

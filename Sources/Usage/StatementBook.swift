@@ -33,6 +33,31 @@ public enum StatementBook {
                 );
                 """)
         }
+
+        // Every amount and counter the books keep is an integer in range, held by the
+        // database itself, so no path (a bug, an overflow SQLite would turn into a REAL)
+        // can store one that is not. Registered last: it names tables of every money module.
+        migrator.registerMigration("money-1-integer-amounts") { db in
+            let amount = 1...Money.amountMicrosMax, nonNegativeAmount = 0...Money.amountMicrosMax
+            let total = -Money.totalMicrosMax...Money.totalMicrosMax
+            let checks: [(String, [(name: String, range: ClosedRange<Int64>, nullable: Bool)])] = [
+                ("ledger_transfer", [("amount_micros", amount, false)]),
+                ("ledger_balance", [("balance_micros", total, false)]),
+                ("ledger_period_total", [("in_micros", total, false), ("out_micros", total, false)]),
+                ("license", [("price_micros", nonNegativeAmount, false), ("fee_micros", nonNegativeAmount, false)]),
+                ("payment", [("amount_micros", amount, false)]),
+                ("spending_cap", [("monthly_cap_micros", 0...Money.totalMicrosMax, false)]),
+                ("usage_event", [("quantity", 1...Money.totalMicrosMax, false), ("charged_micros", nonNegativeAmount, false),
+                                 ("fee_micros", nonNegativeAmount, true)]),
+                ("usage_counter", [("total_quantity", total, false), ("charged_micros", total, false), ("uses", total, false)]),
+                ("earnings_line", [("quantity", total, false), ("gross_micros", total, false), ("fee_micros", total, false),
+                                   ("share_micros", total, false)]),
+                ("payout", [("amount_micros", 1...Money.totalMicrosMax, false)]),
+            ]
+            for (table, columns) in checks {
+                try db.execute(sql: Ledger.integerChecks(table: table, columns: columns))
+            }
+        }
     }
 
     public static func lines(_ db: Database, owner: PartyID, period: Period) throws -> [Statement.Line] {

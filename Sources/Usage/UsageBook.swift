@@ -17,6 +17,9 @@ public struct UsageBook: Sendable {
     public var keyResolver: @Sendable (String) -> LicenseID?
     /// Events are booked in the period (of this calendar) they arrive in.
     public var periods: PeriodCalendar
+    /// The largest quantity one event may report, per kind (`usage-max-…-per-event`); a kind
+    /// without an entry is bounded by the API document's 10^12 only.
+    public var quantityPerEventMax: [UsageKind: Int64] = [:]
 
     public init(templates: TemplateCatalog, feeBasisPoints: BasisPoints, futureToleranceSeconds: Int64, periods: PeriodCalendar,
                 keyResolver: @escaping @Sendable (String) -> LicenseID?) {
@@ -43,6 +46,10 @@ public struct UsageBook: Sendable {
             try isReplay() ? duplicate : UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: reason)
         }
         guard event.quantity > 0 else { return try rejected("quantity must be positive") }
+        if let ceiling = quantityPerEventMax[event.kind], event.quantity > ceiling {
+            return try rejected("quantity \(event.quantity) is over the \(ceiling) one \(event.kind.rawValue) event may report "
+                                + "(usage-max-\(event.kind == .seconds ? "seconds" : event.kind.rawValue + "s")-per-event); report it as several events")
+        }
         guard event.occurredAt.millisecondsSince1970 <= now.millisecondsSince1970 + futureToleranceSeconds * 1000 else {
             return try rejected("occurred_at is more than \(futureToleranceSeconds) s in the future")
         }
@@ -80,8 +87,12 @@ public struct UsageBook: Sendable {
         let pricing = license.pricing ?? templates.template(license.templateID)?.pricing
         let rate = UsagePricing.rate(for: event.kind, pricing: (pricing?.per1000ViewsMicros ?? 0, pricing?.perPlayMicros ?? 0, pricing?.perUseMicros ?? 0))
         // Totals this large are not usage but a mistake; refuse them rather than overflow.
+        // The database refuses totals and amounts past these (see `Ledger.integerChecks`):
+        // such an event is rejected here, before anything of it is booked.
         let (totalAfter, overflow) = counter.total.addingReportingOverflow(event.quantity)
-        guard !overflow, let due = Money.floorProductIfRepresentable(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit) else {
+        guard !overflow, totalAfter <= Money.totalMicrosMax,
+              let due = Money.floorProductIfRepresentable(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit),
+              due <= Money.amountMicrosMax else {
             return try rejected("quantity \(event.quantity) would take the license's running total beyond what can be priced")
         }
         let charge = max(0, due - min(counter.charged, due))
@@ -91,7 +102,8 @@ public struct UsageBook: Sendable {
         if charge > 0, let cap {
             let spent = try cache.spent[wallet] ?? SpendingCap.spent(db, wallet: wallet.rawValue, since: periods.startOfPeriod(containing: now))
             cache.spent[wallet] = spent
-            if spent + charge > cap {
+            let (after, overflow) = spent.addingReportingOverflow(charge)
+            if overflow || after > cap {
                 let detail = "the licensee's monthly spending cap is reached"
                 guard try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "spending_cap",
                                       detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now) != nil else { return duplicate }

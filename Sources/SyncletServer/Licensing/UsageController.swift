@@ -39,9 +39,12 @@ struct UsageController {
         let lines = try Self.parse(Array(bytes.readableBytesView), contentType: request.headers[.contentType] ?? "application/json",
                                    eventCountMax: limits.usageBatchEventCountMax)
         let keys = app.signingKeys
-        let book = UsageBook(templates: app.templates, feeBasisPoints: app.settings.platformFeeBasisPoints,
+        var draft = UsageBook(templates: app.templates, feeBasisPoints: app.settings.platformFeeBasisPoints,
                              futureToleranceSeconds: limits.usageFutureToleranceSeconds, periods: app.settings.periods,
                              keyResolver: { token in (try? VerifyController.verifiedClaims(token, keys: keys)).flatMap { LicenseID($0.jti) } })
+        draft.quantityPerEventMax = [.view: limits.usageViewsPerEventMax, .play: limits.usagePlaysPerEventMax,
+                                     .use: limits.usageUsesPerEventMax, .seconds: limits.usageSecondsPerEventMax]
+        let book = draft
         let clock = app.settings.clock
         let results = try await app.groupCommitter.submit { db in
             // The time of booking is read by the writer, so a period close committed just

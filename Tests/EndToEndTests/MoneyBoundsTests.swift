@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import Ledger
+import SyncletCore
+import SyncletServer
+import Testing
+
+@Suite("Money never leaves Int64: per-event ceilings, totals that cannot be priced are rejected, and the database refuses a non-integer")
+struct MoneyBoundsTests {
+    /// A commercial-ads license (unlimited views, 0.50 per 1,000): the template a hostile
+    /// reporter would pick to run up a charge.
+    static func adsLicense(_ f: LicensingFixture) async throws -> String {
+        _ = try await f.grant(200_000_000)
+        let use = #"{"platform":"youtube","media":"ad","clip_seconds":30,"expected_views":50000,"term_days":365,"territory":"DE","monetized":true,"paid_ads":true}"#
+        let reply = try await f.buy(template: "commercial-ads", key: "ads-1", use: use)
+        #expect(reply.status == 201, "\(reply.text)")
+        return try #require(reply.json["id"] as? String)
+    }
+
+    @Test("an event over its kind's per-event ceiling is rejected and books nothing; the ceiling is a limit")
+    func perEventCeiling() async throws {
+        let f = try await LicensingFixture.make { $0.limits.usageViewsPerEventMax = 5_000 }
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.adsLicense(f)
+        let before = try await f.balances()
+        let reply = try await UsageIngestTests.send(f, [
+            UsageIngestTests.event("big", license: license, quantity: 5_001),
+            UsageIngestTests.event("fits", license: license, quantity: 5_000),
+        ])
+        let results = try #require(reply.json["results"] as? [[String: Any]])
+        #expect(results[0]["status"] as? String == "rejected")
+        #expect((results[0]["reason"] as? String ?? "").contains("usage-max-views-per-event"), "\(results[0])")
+        #expect(results[1]["status"] as? String == "accepted")
+        let after = try await f.balances()
+        #expect(after.wallet == before.wallet - 2_500_000)  // 5,000 views at 0.50 per 1,000
+        #expect(after.sum == 0 && after.mismatched == 0)
+    }
+
+    @Test("quantities of 10^12 run a license up to what can be priced, then are rejected; the ledger still sums to zero and every report reads")
+    func hostileQuantities() async throws {
+        let f = try await LicensingFixture.make { $0.limits.usageViewsPerEventMax = 1_000_000_000_000 }
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.adsLicense(f)
+        let events = (0..<4).map { UsageIngestTests.event("huge-\($0)", license: license, quantity: 1_000_000_000_000) }
+        let reply = try await UsageIngestTests.send(f, events)
+        let results = try #require(reply.json["results"] as? [[String: Any]])
+        // 10^12 views cost 5 × 10^14 µ: two fit under the 10^15 µ a license's charges may reach.
+        #expect(results.map { $0["status"] as? String } == ["accepted", "accepted", "rejected", "rejected"], "\(results)")
+        let b = try await f.balances()
+        #expect(b.sum == 0 && b.mismatched == 0)
+        #expect(b.wallet == 200_000_000 - 149_000_000 - 1_000_000_000_000_000)
+        for path in ["/v1/wallet/spend", "/v1/wallet"] {
+            #expect(try await f.raw.send(.GET, path, token: f.liaToken).status == 200, "\(path)")
+        }
+        let period = PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)))
+        #expect(try await f.raw.send(.GET, "/v1/statements?period=\(period)&party=\(f.ada.id)", token: f.adminToken).status == 200)
+        #expect(try await f.raw.send(.GET, "/v1/statements?period=\(period)&party=\(f.ada.id)&format=tsv", token: f.adminToken).status == 200)
+        #expect(try await f.raw.send(.GET, "/health").status == 200)
+    }
+
+    @Test("the database refuses an amount that is not an integer or is out of range, and a sum that would overflow", arguments: [
+        "UPDATE ledger_balance SET balance_micros = 1.5",
+        "UPDATE ledger_balance SET balance_micros = 9223372036854775807",
+        "UPDATE ledger_balance SET balance_micros = balance_micros + 9223372036854775807 + 9223372036854775807",
+        "UPDATE earnings_line SET gross_micros = 'lots'",
+        "UPDATE usage_counter SET total_quantity = total_quantity * 1e300",
+    ])
+    func databaseRefusesNonIntegers(sql: String) async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.adsLicense(f)
+        _ = try await UsageIngestTests.send(f, [UsageIngestTests.event("one", license: license, quantity: 1_000)])
+        await #expect(throws: DatabaseError.self) {
+            try await f.server.services.database.write { db in try db.execute(sql: sql) }
+        }
+        let b = try await f.balances()
+        #expect(b.sum == 0 && b.mismatched == 0)
+    }
+
+    @Test("a transfer of more than 10^15 µ or of a fraction is refused by the database")
+    func transferBounds() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        _ = try await f.grant(1_000_000)
+        for amount in ["1000000000000001", "2.5", "0", "-5"] {
+            await #expect(throws: DatabaseError.self) {
+                try await f.server.services.database.write { db in
+                    let accounts = try String.fetchAll(db, sql: "SELECT id FROM ledger_account ORDER BY id LIMIT 2")
+                    try db.execute(sql: """
+                        INSERT INTO ledger_transfer (id, debit_account, credit_account, amount_micros, reason, cause_type, cause_id, created_at)
+                        VALUES ('trf_test', ?, ?, \(amount), 'test', 'test', 'test', 0)
+                        """, arguments: [accounts[0], accounts[1]])
+                }
+            }
+        }
+    }
+}
