@@ -240,14 +240,14 @@ public struct CatalogStore: Sendable {
         try checkSplitParties(db, metadata.splits)
     }
 
-    /// Every share must name an existing composer.
+    /// Every share must name an existing composer. An id that cannot hold a share gets the
+    /// same answer whatever it is (unknown, a licensee, a reporter, the operator), so a split
+    /// never tells a composer what kind of party another id belongs to, or that it exists.
     static func checkSplitParties(_ db: Database, _ splits: Splits?) throws {
         for share in splits?.shares ?? [] {
-            guard let party = try PartyRecord.fetchOne(db, key: share.partyID) else {
-                throw Problem.invalid("Split party \(share.partyID) does not exist; ask the operator for your co-writers' party ids.", field: "splits")
-            }
-            guard party.kind == .composer else {
-                throw Problem.invalid("Split party \(share.partyID) is a \(party.kind.rawValue); only composers hold shares.", field: "splits")
+            guard let party = try PartyRecord.fetchOne(db, key: share.partyID), party.kind == .composer else {
+                throw Problem.invalid("Split party \(share.partyID) is not a composer who can hold a share; "
+                                      + "ask the operator for your co-writers' party ids.", field: "splits")
             }
         }
     }

@@ -399,6 +399,28 @@ struct CatalogAssetTests {
         #expect(refusal?.status == 422)
         #expect(refusal?.extensions["field"] == "splits")
     }
+
+    @Test("an id that cannot hold a share gets the same answer whatever it is: unknown, licensee, reporter or operator")
+    func splitRefusalsRevealNothing() async throws {
+        let store = try makeStore()
+        let owner = try await store.createParty(kind: .composer, displayName: "Ada", now: now).id
+        var others: [PartyID] = [newID()]
+        for kind in [PartyKind.licensee, .reporter, .admin] {
+            others.append(try await store.createParty(kind: kind, displayName: "Other", now: now).id)
+        }
+        var details = Set<String>()
+        for other in others {
+            let refusal = await thrownProblem {
+                try await store.checkReferences(
+                    of: try metadata(.track, splits: [SplitShare(partyID: owner, basisPoints: 5_000),
+                                                      SplitShare(partyID: other, basisPoints: 5_000)]),
+                    owner: owner)
+            }
+            #expect(refusal?.status == 422)
+            details.insert((refusal?.detail ?? "").replacingOccurrences(of: other.rawValue, with: "ID"))
+        }
+        #expect(details.count == 1, "\(details)")
+    }
 }
 
 // MARK: Schema
