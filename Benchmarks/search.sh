@@ -17,16 +17,20 @@ stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "
 trap 'stop_server; rm -rf "$WORK"' EXIT
 [ -x "$BIN" ] || { echo "no $BIN: build it first (make bench-search does)"; exit 1; }
 
+STARTS=0
 start_server() {
-  "$BIN" serve --port "$PORT" --storage "$WORK/Storage" --log-level warning >>"$WORK/serve.log" 2>&1 &
+  # A log per start: the listening line of an earlier start must not pass for this one's.
+  STARTS=$((STARTS + 1))
+  LOG="$WORK/serve-$STARTS.log"
+  "$BIN" serve --port "$PORT" --storage "$WORK/Storage" --log-level warning >"$LOG" 2>&1 &
   SERVER_PID=$!
   # A first start on a freshly generated catalog refreshes the planner's statistics: allow a while.
-  for _ in $(seq 1 1200); do grep -q "listening on" "$WORK/serve.log" 2>/dev/null && break; sleep 0.1; done
-  grep -q "listening on" "$WORK/serve.log" || { echo "the server did not start:"; tail -20 "$WORK/serve.log"; exit 1; }
+  for _ in $(seq 1 1200); do grep -q "listening on" "$LOG" 2>/dev/null && break; sleep 0.1; done
+  grep -q "listening on" "$LOG" || { echo "the server did not start:"; tail -20 "$LOG"; exit 1; }
 }
 
 start_server
-ADMIN=$(grep -o 'syn_[a-z0-9_]*' "$WORK/serve.log" | head -1)
+ADMIN=$(grep -o 'syn_[a-z0-9_]*' "$LOG" | head -1)
 export SYNCLET_SERVER="http://127.0.0.1:$PORT" SYNCLET_CONFIG_DIR="$WORK/cli" SYNCLET_API_KEY="$ADMIN"
 COMPOSERS=()
 for name in "Ada Lovelace" "Bob Moog" "Clara Rockmore" "Delia Derbyshire"; do

@@ -128,18 +128,33 @@ public struct Statement: Codable, Sendable, Equatable {
         var rows = [["period", "party_id", "asset_id", "asset_title", "template", "platform", "kind", "quantity",
                      "gross", "gross_micros", "fee", "fee_micros", "share", "share_micros", "currency"]]
         for line in lines {
-            rows.append([period, partyID, line.assetID, Self.inertText(line.assetTitle), line.template, line.platform, line.kind, String(line.quantity),
+            rows.append([period, partyID, line.assetID, Self.inertText(line.assetTitle), Self.inertText(line.template),
+                         Self.inertText(line.platform), Self.inertText(line.kind), String(line.quantity),
                          Money(micros: line.grossMicros).decimal, String(line.grossMicros), Money(micros: line.feeMicros).decimal,
                          String(line.feeMicros), Money(micros: line.shareMicros).decimal, String(line.shareMicros), currency])
         }
         return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// Free text (a title someone typed) that a spreadsheet would run as a formula is
-    /// prefixed with an apostrophe (`=`, `+`, `-`, `@`, tab, CR start one).
+    /// Free text someone chose (a title, a platform a reporter named, a display name) that a
+    /// spreadsheet would run as a formula is prefixed with an apostrophe: `=`, `+`, `-`, `@`,
+    /// tab, CR or LF start one, also after leading spaces, and so do their full-width forms
+    /// (＝ ＋ － ＠), which some spreadsheets fold to ASCII. Numbers the server wrote are not passed here.
     public static func inertText(_ text: String) -> String {
-        guard let first = text.first, "=+-@\t\r".contains(first) else { return text }
+        guard let first = text.unicodeScalars.first(where: { $0 != " " }),
+              "=+-@\t\r\n\u{FF1D}\u{FF0B}\u{FF0D}\u{FF20}".unicodeScalars.contains(first) else { return text }
         return "'" + text
+    }
+
+    /// A sum written into a report: the figure, or `overflow` (never a trap, never a wrong number).
+    static func checkedTotal(_ values: [Int64]) -> String {
+        var total: Int64 = 0
+        for value in values {
+            let (sum, overflow) = total.addingReportingOverflow(value)
+            guard !overflow else { return "overflow" }
+            total = sum
+        }
+        return String(total)
     }
 
     public static func csvField(_ text: String) -> String {
@@ -151,17 +166,18 @@ public struct Statement: Codable, Sendable, Equatable {
     /// SU, FOOT subset); it is not a DDEX-compliant DSR.
     public var dsrTSV: String {
         func row(_ fields: [String]) -> String {
-            fields.map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\t")
+            fields.map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") }
+                .joined(separator: "\t")
         }
-        var rows = [row(["HEAD", "SYNCLET-DSR-LIKE", "1.0", period, partyID, partyName, currency, generatedAt.rfc3339])]
-        rows.append(row(["SY", String(lines.count), String(lines.reduce(0) { $0 + $1.quantity }),
-                         String(lines.reduce(0) { $0 + $1.grossMicros }), String(lines.reduce(0) { $0 + $1.shareMicros })]))
+        var rows = [row(["HEAD", "SYNCLET-DSR-LIKE", "1.0", period, partyID, Self.inertText(partyName), currency, generatedAt.rfc3339])]
+        rows.append(row(["SY", String(lines.count), Self.checkedTotal(lines.map(\.quantity)),
+                         Self.checkedTotal(lines.map(\.grossMicros)), Self.checkedTotal(lines.map(\.shareMicros))]))
         var seen = Set<String>()
         for line in lines where seen.insert(line.assetID).inserted {
-            rows.append(row(["AS", line.assetID, line.assetTitle]))
+            rows.append(row(["AS", line.assetID, Self.inertText(line.assetTitle)]))
         }
         for line in lines {
-            rows.append(row(["SU", line.assetID, line.template, line.platform, line.kind, String(line.quantity),
+            rows.append(row(["SU", line.assetID, Self.inertText(line.template), Self.inertText(line.platform), Self.inertText(line.kind), String(line.quantity),
                              String(line.grossMicros), String(line.feeMicros), String(line.shareMicros)]))
         }
         rows.append(row(["FOOT", String(rows.count + 1)]))

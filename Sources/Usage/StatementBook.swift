@@ -225,8 +225,8 @@ public enum StatementBook {
         var lines = ["party_id,party_name,amount,amount_micros,currency,reference"]
         for row in rows {
             let micros: Int64 = row["amount_micros"]
-            lines.append([row["party_id"] as String, row["name"] as String, Money(micros: micros).decimal, String(micros), currency,
-                          row["reference"] as String].map(Statement.csvField).joined(separator: ","))
+            lines.append([row["party_id"] as String, Statement.inertText(row["name"] as String), Money(micros: micros).decimal, String(micros), currency,
+                          Statement.inertText(row["reference"] as String)].map(Statement.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

@@ -95,3 +95,38 @@ struct MoneyBoundsTests {
         }
     }
 }
+
+@Suite("Exports are inert: no text a client chose runs as a formula, no file name escapes its folder")
+struct InertExportTests {
+    @Test("platforms like =HYPERLINK(…) and @SUM(1+1)*cmd| reach CSV and TSV statements neutralised")
+    func formulasNeutralised() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await MoneyBoundsTests.adsLicense(f)
+        let platforms = [#"=HYPERLINK(\"http://x\",\"y\")"#, "@SUM(1+1)*cmd|", "+1", "-2"]
+        let events = platforms.enumerated().map { index, platform in
+            UsageIngestTests.event("f\(index)", license: license, quantity: 1_000, platform: platform)
+        }
+        let reply = try await UsageIngestTests.send(f, events)
+        let results = try #require(reply.json["results"] as? [[String: Any]])
+        #expect(results.allSatisfy { $0["status"] as? String == "accepted" }, "\(results)")
+        let period = PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)))
+        for (format, separator) in [("csv", ","), ("tsv", "\t")] {
+            let export = try await f.raw.send(.GET, "/v1/statements?period=\(period)&party=\(f.ada.id)&format=\(format)", token: f.adminToken)
+            #expect(export.status == 200)
+            var cells = 0
+            for line in export.text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+                for cell in line.split(separator: Character(separator), omittingEmptySubsequences: false) {
+                    var text = String(cell)
+                    if text.hasPrefix("\"") { text = String(text.dropFirst()) }
+                    if let first = text.first, "=+@".contains(first) { Issue.record("\(format): a cell starts with \(first): \(text)") }
+                    if text.hasPrefix("-"), Int64(text) == nil, Double(text) == nil { Issue.record("\(format): a cell starts with -: \(text)") }
+                    cells += 1
+                }
+            }
+            let lowered = export.text.lowercased()  // platforms are kept in lower case
+            #expect(lowered.contains("'=hyperlink") && lowered.contains("'@sum(1+1)*cmd|"), "\(format)")
+            #expect(cells > 20)
+        }
+    }
+}

@@ -56,6 +56,10 @@ struct UsagePricingTests {
         #expect(Statement.inertText("-Harbour") == "'-Harbour")
         #expect(Statement.inertText("Harbour Lights") == "Harbour Lights")
         #expect(Statement.inertText("") == "")
+        #expect(Statement.inertText("  =1+1") == "'  =1+1")
+        #expect(Statement.inertText("\n=cmd") == "'\n=cmd")
+        #expect(Statement.inertText("\u{FF1D}SUM(1)") == "'\u{FF1D}SUM(1)")
+        #expect(Statement.inertText("@SUM(1+1)*cmd|") == "'@SUM(1+1)*cmd|")
     }
 
     @Test("periods follow the configured time zone, across daylight saving and year ends")

@@ -63,7 +63,7 @@ struct AssetFilesController {
         let items: [BundleItem] = try await bundleItems(record)
         var headers = HTTPFields()
         headers[.contentType] = "application/zip"
-        headers[.contentDisposition] = "attachment; filename=\"\(Self.safeName(record.title)).zip\""
+        headers[.contentDisposition] = ContentDisposition.header(filename: "\(Self.safeName(record.title)).zip")
         let chunks = try app.zipStream(items)
         return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: chunks))
     }

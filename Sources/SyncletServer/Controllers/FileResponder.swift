@@ -13,7 +13,7 @@ enum FileResponder {
         headers[.eTag] = etag
         headers[.acceptRanges] = "bytes"
         headers[.contentType] = contentType
-        headers[.contentDisposition] = "\(disposition); filename=\"\(filename.filter { $0 != "\"" && $0.isASCII })\""
+        headers[.contentDisposition] = ContentDisposition.header(disposition, filename: filename)
         headers[.cacheControl] = "private, no-cache"
 
         if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {

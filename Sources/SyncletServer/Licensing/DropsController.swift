@@ -118,7 +118,7 @@ struct DropsController {
         items.append(BundleItem(name: "\(folder)/license.json", path: app.blobs.path(of: licenseJSON.sha256)))
         var headers = HTTPFields()
         headers[.contentType] = "application/zip"
-        headers[.contentDisposition] = "attachment; filename=\"\(folder)-\(record.code).zip\""
+        headers[.contentDisposition] = ContentDisposition.header(filename: "\(folder)-\(record.code).zip")
         return Response(status: .ok, headers: headers,
                         body: ResponseBody(asyncSequence: SlottedStream(base: BundleWriter.zipStream(items), slot: slot)))
     }

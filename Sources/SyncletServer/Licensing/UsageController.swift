@@ -211,7 +211,7 @@ struct UsageController {
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"payouts-\(period).csv\""
+        headers[.contentDisposition] = ContentDisposition.header(filename: "payouts-\(period).csv")
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
 
