@@ -148,22 +148,40 @@ public struct BlobStore: Sendable {
         try await Blocking.file { DurableFile.remove(path) }
     }
 
-    /// Removes blobs not in `referenced`: files filed for a row that a crash kept from
-    /// committing. Only at start, before anything writes: a running server files blobs
-    /// before their rows commit. Returns how many went.
-    public func sweepUnreferenced(keeping referenced: Set<String>) async throws -> Int {
+    /// Moves stored files no row refers to (`referenced` holds every SHA-256 the database
+    /// names) into `folder`, and returns how many. They are left by a crash between filing a
+    /// file and committing its row, but a file no row names cannot be proven garbage (a
+    /// database restored from an older backup names fewer files than the folder holds), so
+    /// nothing is deleted: the operator can look, restore, or delete them. A file whose
+    /// twin (same content, same name) is already in `folder` is removed, since its bytes are kept.
+    public func setAsideUnreferenced(keeping referenced: Set<String>, into folder: String) async throws -> Int {
         try await Blocking.file {
-            var removed = 0
-            for folder in DurableFile.list(self.root) where folder.count == 2 {
-                for name in DurableFile.list("\(self.root)/\(folder)") where name.count == 64 && name.hasPrefix(folder) {
-                    if !referenced.contains(name) {
-                        DurableFile.remove("\(self.root)/\(folder)/\(name)")
-                        removed += 1
+            var moved = 0
+            for prefix in DurableFile.list(self.root) where prefix.count == 2 {
+                for name in DurableFile.list("\(self.root)/\(prefix)") where name.count == 64 && name.hasPrefix(prefix) {
+                    guard !referenced.contains(name) else { continue }
+                    if moved == 0 { try DurableFile.makeDirectories(folder) }
+                    let source = "\(self.root)/\(prefix)/\(name)"
+                    if DurableFile.size("\(folder)/\(name)") != nil {
+                        DurableFile.remove(source)
+                    } else {
+                        try DurableFile.rename(source, to: "\(folder)/\(name)")
                     }
+                    moved += 1
                 }
             }
-            return removed
+            if moved > 0 {
+                try DurableFile.syncDirectory(folder)
+                try DurableFile.syncDirectory(self.root)
+            }
+            return moved
         }
+    }
+
+    /// Whether any stored file is in the store (a start decides with it whether the folder
+    /// holds a marketplace).
+    public func holdsFiles() -> Bool {
+        DurableFile.list(root).contains { prefix in prefix.count == 2 && !DurableFile.list("\(root)/\(prefix)").isEmpty }
     }
 
     /// Removes leftovers of interrupted writes; called at start, before anything writes.

@@ -203,6 +203,15 @@ public enum CatalogSchema {
                 );
                 """)
         }
+        // The id of the storage folder this database belongs to (see `StorageIdentity`).
+        migrator.registerMigration("catalog-4-storage-identity") { db in
+            try db.execute(sql: """
+                CREATE TABLE storage_identity (
+                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+                    folder_id TEXT NOT NULL CHECK (length(folder_id) BETWEEN 1 AND 64)
+                );
+                """)
+        }
     }
 }
 

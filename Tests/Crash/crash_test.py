@@ -638,6 +638,38 @@ class CrashTest:
                 self.fail(f"worker {thread.name} is still waiting two minutes after the kill")
         return seconds
 
+    def start_without_database(self):
+        """The database file moved away (as if deleted): the start must be refused and no file
+        of the folder removed; with the file back, the server starts and finds everything."""
+        files_before = sorted(str(path.relative_to(self.storage)) for path in self.storage.rglob("*") if path.is_file())
+        aside = self.work / "database-aside"
+        aside.mkdir(exist_ok=True)
+        moved = []
+        for suffix in ("", "-wal", "-shm"):
+            path = self.storage / f"synclet.sqlite{suffix}"
+            if path.exists():
+                path.rename(aside / path.name)
+                moved.append(path.name)
+        log_path = self.logs / "start-without-database.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.run(
+                [str(self.args.binary), "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--storage", str(self.storage),
+                 "--licenses", str(REPO / "Licenses")], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=START_SECONDS_MAX)
+        text = log_path.read_text(errors="replace")
+        for name in ("synclet.sqlite", "synclet.sqlite-wal", "synclet.sqlite-shm"):
+            (self.storage / name).unlink(missing_ok=True)  # the empty database the refused start opened
+        for name in moved:
+            (aside / name).rename(self.storage / name)
+        files_after = sorted(str(path.relative_to(self.storage)) for path in self.storage.rglob("*") if path.is_file())
+        if process.returncode == 0 or "new or empty" not in text:
+            self.fail(f"a start without the database was not refused (exit {process.returncode}): {text[-400:]}")
+        elif set(files_before) - set(files_after):
+            lost = sorted(set(files_before) - set(files_after))
+            self.fail(f"a start without the database removed {len(lost)} files of the folder, e.g. {lost[:3]}")
+        else:
+            self.counts["starts without the database refused"] += 1
+        self.say(f"  start without the database: refused (exit {process.returncode}), {len(files_before)} files untouched")
+
     def second_start(self):
         log_path = self.logs / f"second-start-{self.cycle:03d}.log"
         with open(log_path, "wb") as log:
@@ -867,16 +899,19 @@ class CrashTest:
         leftovers = [name for name in self.snapshot["temp_files"] if (self.storage / "tmp" / name).exists()]
         if leftovers:
             self.fail(f"{len(leftovers)} temp files left by the kill are still in tmp/ after the restart: {leftovers[:3]}")
-        # Blobs filed for rows the kill kept from committing are swept at start, before the
-        # server serves (a preview re-rendered at once may file the same bytes again, so the
-        # start's own count is what is checked).
+        # Blobs filed for rows the kill kept from committing are set aside (moved to orphans/,
+        # never deleted) at start, before the server serves (a preview re-rendered at once may
+        # file the same bytes again, so the start's own count is what is checked).
         orphans = len(self.snapshot.get("unreferenced_blobs", ()))
-        line = next((line for line in text.splitlines() if "removed blobs no row refers to" in line), "")
+        line = next((line for line in text.splitlines() if "set aside blobs no row refers to" in line), "")
         match = re.search(r"count=(\d+)", line)
         swept = int(match.group(1)) if match else 0
         if swept != orphans:
-            self.fail(f"{orphans} blobs no row referred to at the kill, but the restart removed {swept}")
-        self.counts["unreferenced blobs swept at start"] += swept
+            self.fail(f"{orphans} blobs no row referred to at the kill, but the restart set aside {swept}")
+        missing = [name for name in self.snapshot.get("unreferenced_blobs", ()) if not (self.storage / "orphans" / name).exists()]
+        if missing:
+            self.fail(f"{len(missing)} blobs no row referred to at the kill are neither in blobs/ nor in orphans/: {missing[:3]}")
+        self.counts["unreferenced blobs set aside at start"] += swept
 
     def online(self, what, method, path, token=None, **kwargs):
         try:
@@ -1148,6 +1183,7 @@ class CrashTest:
             if not self.violations or self.args.keep_going:
                 self.server.stop()
                 self.offline_checks()
+                self.start_without_database()
         except (AssertionError, RuntimeError) as error:
             if not self.violations:
                 self.violations.append(f"cycle {self.cycle}: {error}")
@@ -1164,6 +1200,7 @@ class CrashTest:
             "binary": str(self.args.binary),
             "kills": counts["kills"],
             "second_starts_refused": counts["second starts refused"],
+            "starts_without_database_refused": counts["starts without the database refused"],
             "restarts": counts["restarts"],
             "seconds": counts["seconds"],
             "restart_seconds_mean": round(sum(self.start_seconds) / len(self.start_seconds), 3) if self.start_seconds else None,

@@ -170,7 +170,7 @@ struct UploadJourneyTests {
         let pending = try await client.createUpload(length: 1234, filename: "later.wav")
         _ = try await client.appendUpload(pending, offset: 0, length: 100, body: FixedChunks(bytes: [UInt8](repeating: 7, count: 100)))
         await first.stop()
-        // A blob filed for a row that never committed (a crash between the two): swept at start.
+        // A blob filed for a row that never committed (a crash between the two): set aside at start.
         let orphan = String(repeating: "ab", count: 32)
         let orphanPath = "\(storage)/blobs/ab/\(orphan)"
         try FileManager.default.createDirectory(atPath: "\(storage)/blobs/ab", withIntermediateDirectories: true)
@@ -186,7 +186,9 @@ struct UploadJourneyTests {
         let target = TestFiles.makeDirectory("download") + "/kept.flac"
         _ = try await again.downloadOriginal(asset.id, to: target)
         #expect(TestFiles.sha256(target) == asset.file?.sha256)
+        // Set aside, not deleted: a file no row names cannot be proven garbage.
         #expect(!FileManager.default.fileExists(atPath: orphanPath))
+        #expect(FileManager.default.fileExists(atPath: "\(storage)/orphans/\(orphan)"))
     }
 
     @Test("identical content is stored once")

@@ -111,6 +111,7 @@ public func buildApplication(
         } catch let mismatch as Ledger.PeriodZoneMismatch {
             throw ServerSetupError(description: mismatch.description)
         }
+        try checkStorageIdentity(layout: layout, database: database)
         _ = OpenAPIDocument.shared  // read and parsed once, here, not by the first request that needs it
         return (try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
                                 templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret), folderLock)
@@ -118,8 +119,11 @@ public func buildApplication(
     let swept = try await services.blobs.sweepTemporaryFiles()
     if swept > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
     let referenced = try await services.catalog.referencedBlobs()
-    let orphans = try await services.blobs.sweepUnreferenced(keeping: referenced)
-    if orphans > 0 { logger.notice("removed blobs no row refers to (left by a crash)", metadata: ["count": "\(orphans)"]) }
+    let setAside = try await services.blobs.setAsideUnreferenced(keeping: referenced, into: layout.orphans)
+    if setAside > 0 {
+        logger.notice("set aside blobs no row refers to (most likely left by a crash); nothing was deleted",
+                      metadata: ["count": "\(setAside)", "folder": "\(layout.orphans)"])
+    }
     let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
     // The first health check before the first request, so /health is right from the start.
     if let problem = await HealthMonitor(app: services, logger: logger).check() {
@@ -172,6 +176,30 @@ public func buildApplication(
         logger: logger)
     return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes,
                       connectionGuard: connectionGuard, folderLock: folderLock)
+}
+
+/// Refuses a database that does not belong to its folder (new, emptied, another folder's)
+/// before anything in the folder is swept or served; gives a new folder and a folder from
+/// before ids their id. Blocking: runs on the file pool, at start.
+func checkStorageIdentity(layout: StorageLayout, database: DatabasePool) throws {
+    let folderID = (try? DurableFile.read(layout.folderID)).flatMap {
+        String(decoding: $0, as: UTF8.self).split(whereSeparator: \.isWhitespace).first.map(String.init)
+    }
+    let holdsFiles = DurableFile.list(layout.blobs).contains { $0.count == 2 && !DurableFile.list("\(layout.blobs)/\($0)").isEmpty }
+        || DurableFile.list(layout.uploads).contains { $0.hasSuffix(".part") }
+    let (databaseID, holdsData) = try database.read { db in try StorageIdentityRecord.read(db) }
+    switch StorageIdentity.decide(folderID: folderID, databaseID: databaseID, folderHoldsFiles: holdsFiles, databaseHoldsData: holdsData,
+                                  folder: layout.root, newID: "fld_" + SecureBytes.random(count: 16).hex) {
+    case .matches:
+        break
+    case .adopt(let id, let writeFile):
+        // The file first: a start cut short between the two finds a file and an empty
+        // database in a folder without files, and adopts the file's id.
+        if writeFile { try DurableFile.writeAtomically(Array("\(id)\n".utf8), to: layout.folderID, mode: 0o644) }
+        try database.write { db in try StorageIdentityRecord.write(db, folderID: id) }
+    case .refuse(let message):
+        throw ServerSetupError(description: message)
+    }
 }
 
 /// Reads a 32-byte secret kept with 0600 permissions, creating it on first start.

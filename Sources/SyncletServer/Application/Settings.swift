@@ -44,6 +44,10 @@ public struct StorageLayout: Sendable {
     public var blobs: String { "\(root)/blobs" }
     public var uploads: String { "\(root)/uploads" }
     public var temp: String { "\(root)/tmp" }
+    /// Stored files no row referred to at a start, set aside rather than deleted.
+    public var orphans: String { "\(root)/orphans" }
+    /// The folder's id (see `StorageIdentity`).
+    public var folderID: String { "\(root)/synclet.folder" }
     public var keys: String { "\(root)/keys" }
     public var cursorKey: String { "\(keys)/cursor.key" }
     public var webhookKey: String { "\(keys)/payment-webhook.key" }
