@@ -13,6 +13,13 @@ public enum DurableFile {
         public let path: String
         public let code: Int32
         public var description: String { "\(call)(\(path)) failed: \(String(cString: strerror(code)))" }
+        public init(call: String, path: String, code: Int32) {
+            self.call = call
+            self.path = path
+            self.code = code
+        }
+        /// The file system is full (or the quota is): the caller's 507, not a 500.
+        public var isOutOfSpace: Bool { code == ENOSPC || code == EDQUOT }
     }
 
     static func check(_ result: Int32, _ call: String, _ path: String) throws(IOError) {
@@ -151,6 +158,15 @@ public enum DurableFile {
             result.append(contentsOf: buffer[0..<count])
         }
         return result
+    }
+
+    /// Bytes an unprivileged writer may still add to the file system holding `path`, or nil
+    /// if it cannot be asked.
+    public static func availableBytes(_ path: String) -> Int64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        let (bytes, overflow) = Int64(clamping: info.f_bavail).multipliedReportingOverflow(by: Int64(clamping: info.f_frsize))
+        return overflow ? Int64.max : bytes
     }
 
     /// Permission bits of a file (for the 0600 key-file checks).

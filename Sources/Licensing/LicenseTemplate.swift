@@ -149,6 +149,9 @@ public struct TemplateCatalog: Sendable {
                                ("envelope.max_uses", e.maxUses.map(Int64.init)), ("envelope.term_days", e.termDays.map(Int64.init))] {
             if let value, value <= 0 { throw fail(field, "must be positive or null") }
         }
+        // Bounds that keep every sum and date the server computes from a template in range.
+        if let days = e.termDays, days > 36_600 { throw fail("envelope.term_days", "must be at most 36600 (100 years)") }
+        if let views = e.maxViews, views > 1_000_000_000_000_000 { throw fail("envelope.max_views", "must be at most 10^15") }
         if let territories = e.territories, territories.isEmpty || territories.contains(where: { $0.count != 2 || $0 != $0.uppercased() }) {
             throw fail("envelope.territories", "must be null (worldwide) or ISO 3166 alpha-2 codes")
         }

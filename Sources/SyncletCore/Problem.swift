@@ -66,6 +66,11 @@ extension Problem {
         Problem(status: 422, type: "audio-mismatch", title: "The audio contradicts its metadata",
                 detail: detail, extensions: ["field": field])
     }
+    /// The disk (or the database's file system) is full: the write failed and nothing was kept.
+    public static func insufficientStorage() -> Problem {
+        Problem(status: 507, type: "insufficient-storage", title: "The server's storage is full",
+                detail: "The server's disk is full, so nothing of this request was kept. Retry later; the operator has been told.")
+    }
     public static func internalError(requestID: String) -> Problem {
         Problem(status: 500, type: "internal", title: "Internal error",
                 detail: "Something went wrong on our side; nothing was acknowledged. Retry, and quote request id \(requestID) if it persists.")

@@ -103,6 +103,8 @@ extension AuthorizationMatrixTests {
     static let table: [Route] = [
         // The service itself and the public verification: the same for everyone.
         Route("GET", "/health", [.anonymous: 200, .composerA: 200, .composerB: 200, .licenseeA: 200, .licenseeB: 200, .reporter: 200, .admin: 200]),
+        Route("GET", "/health/ready", [.anonymous: 200, .composerA: 200, .composerB: 200, .licenseeA: 200, .licenseeB: 200, .reporter: 200, .admin: 200]),
+        Route("GET", "/health/live", [.anonymous: 200, .composerA: 200, .composerB: 200, .licenseeA: 200, .licenseeB: 200, .reporter: 200, .admin: 200]),
         Route("GET", "/openapi.json", [.anonymous: 200, .composerA: 200, .composerB: 200, .licenseeA: 200, .licenseeB: 200, .reporter: 200, .admin: 200]),
         Route("GET", "/.well-known/synclet/keys", [.anonymous: 200, .composerA: 200, .composerB: 200, .licenseeA: 200, .licenseeB: 200, .reporter: 200, .admin: 200]),
         Route("GET", "/v1/license-templates", [.anonymous: 200, .composerA: 200, .composerB: 200, .licenseeA: 200, .licenseeB: 200, .reporter: 200, .admin: 200]),

@@ -78,7 +78,7 @@ public func buildApplication(
     let layout = StorageLayout(root: settings.storage)
     // Start-up reads and writes files and opens (migrates) the database synchronously: all
     // of it on the file pool, so no shared thread waits on the disk even before serving.
-    let (services, folderLock) = try await Blocking.file { () throws -> (AppServices, FolderLock) in
+    let (services, folderLock) = try await startingOnAFullDisk(layout) { try await Blocking.file { () throws -> (AppServices, FolderLock) in
         do {
             try DurableFile.makeDirectories(layout.root)
         } catch {
@@ -115,7 +115,7 @@ public func buildApplication(
         _ = OpenAPIDocument.shared  // read and parsed once, here, not by the first request that needs it
         return (try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
                                 templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret), folderLock)
-    }
+    } }
     let swept = try await services.blobs.sweepTemporaryFiles()
     if swept > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
     let referenced = try await services.catalog.referencedBlobs()
@@ -176,6 +176,17 @@ public func buildApplication(
         logger: logger)
     return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes,
                       connectionGuard: connectionGuard, folderLock: folderLock)
+}
+
+/// Runs a start step; a step that failed because the disk is full says so and what to do.
+func startingOnAFullDisk<T>(_ layout: StorageLayout, _ step: () async throws -> T) async throws -> T {
+    do {
+        return try await step()
+    } catch let error as DurableFile.IOError where error.isOutOfSpace {
+        throw ServerSetupError(description: "The disk holding \(layout.root) is full (\(error)). Free some space, then start again; nothing was changed.")
+    } catch let error where DatabaseStorage.isFull(error) {
+        throw ServerSetupError(description: "The disk holding \(layout.root) is full (the database could not write). Free some space, then start again.")
+    }
 }
 
 /// Refuses a database that does not belong to its folder (new, emptied, another folder's)

@@ -379,14 +379,16 @@ final class HealthFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     static func isPlainHealthCheck(_ request: HTTPRequest) -> Bool {
         guard request.method == .get || request.method == .head, request.headerFields[.authorization] == nil,
               let path = request.path else { return false }
-        return path == "/health" || path.hasPrefix("/health?")
+        let route = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return route == "/health" || route == "/health/ready" || route == "/health/live"
     }
 
     private func respond(context: ChannelHandlerContext, to request: HTTPRequest) {
         let now = clock.now()
         let requestID = request.headerFields[.requestID].flatMap { RequestIDMiddleware.isAcceptable($0) ? $0 : nil }
             ?? "req_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let (status, body) = HealthAnswer.make(health.verdict(now: now), requestID: requestID)
+        let isLive = request.path.map { $0 == "/health/live" || $0.hasPrefix("/health/live?") } ?? false
+        let (status, body) = isLive ? (200, HealthAnswer.live) : HealthAnswer.make(health.verdict(now: now), requestID: requestID)
         var fields = HTTPFields()
         fields[.contentType] = status == 200 ? "application/json" : "application/problem+json"
         fields[.contentLength] = String(body.count)

@@ -286,21 +286,32 @@ struct EarningsController {
                 WHERE l.licensee_id = ?1 AND r.period = ?2 AND r.status = 'reversal' AND o.status = 'accepted'
                 GROUP BY o.license_id, o.platform
                 """, arguments: [party.id.rawValue, period.description])
+            // Sums of amounts the database holds (each at most 10^15 µ): checked all the same,
+            // so a report can fail but never end the process.
+            func add(_ a: Int64, _ b: Int64) throws -> Int64 {
+                let (sum, overflow) = a.addingReportingOverflow(b)
+                if overflow { throw Problem.invalid("This spend report is too large to total; ask for a narrower period.") }
+                return sum
+            }
             var byLicense = [String: WalletSpend.LicenseSpend]()
             for row in purchases {
                 let id: String = row["id"]
-                byLicense[id, default: .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)].spentMicros += row[2] as Int64
+                var entry = byLicense[id] ?? .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)
+                entry.spentMicros = try add(entry.spentMicros, row[2] as Int64)
+                byLicense[id] = entry
             }
             var byPlatform = [String: Int64]()
             for row in usage {
                 let id: String = row["license_id"]
                 let spent: Int64 = row[3]
-                byLicense[id, default: .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)].spentMicros += spent
-                byPlatform[row["platform"], default: 0] += spent
+                var entry = byLicense[id] ?? .init(licenseID: LicenseID(id)!, code: row["code"], spentMicros: 0)
+                entry.spentMicros = try add(entry.spentMicros, spent)
+                byLicense[id] = entry
+                byPlatform[row["platform"]] = try add(byPlatform[row["platform"]] ?? 0, spent)
             }
             let licenses = byLicense.values.sorted { $0.licenseID < $1.licenseID }
             return WalletSpend(partyID: party.id, period: period, capMicros: try SpendingCap.cap(db, party: party.id),
-                         spentMicros: licenses.reduce(0) { $0 + $1.spentMicros }, byLicense: licenses,
+                         spentMicros: try licenses.reduce(0) { try add($0, $1.spentMicros) }, byLicense: licenses,
                          byPlatform: byPlatform.map { .init(platform: $0.key, spentMicros: $0.value) }.sorted { $0.platform < $1.platform })
         })
     }

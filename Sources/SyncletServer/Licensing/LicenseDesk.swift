@@ -56,7 +56,8 @@ struct LicenseDesk: Sendable {
             }
             if let cap = try SpendingCap.cap(db, party: licensee.id) {
                 let spent = try SpendingCap.spent(db, wallet: wallet.rawValue, since: periods.startOfPeriod(containing: now))
-                guard spent + price <= cap else {
+                let (after, overflow) = spent.addingReportingOverflow(price)
+                guard !overflow, after <= cap else {
                     throw Problem(status: 402, type: "spending-cap-reached", title: "The monthly spending cap is reached",
                                   detail: "This license costs \(Money(micros: price)); \(Money(micros: spent)) of your \(Money(micros: cap)) monthly cap is spent. Ask the operator to raise the cap, or wait for next month.",
                                   extensions: ["cap_micros": String(cap), "spent_micros": String(spent)])

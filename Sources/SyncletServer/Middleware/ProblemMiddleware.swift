@@ -1,4 +1,5 @@
 import BlobStore
+import Catalog
 import Hummingbird
 import NIOHTTP1
 import SyncletCore
@@ -40,6 +41,10 @@ struct ProblemMiddleware: RouterMiddleware {
             }
         case let error as DecodingError:
             return .badRequest(describe(error))
+        case let error as DurableFile.IOError where error.isOutOfSpace:
+            return .insufficientStorage()
+        case let error where DatabaseStorage.isFull(error):
+            return .insufficientStorage()
         case let error as HTTPParserError:
             // The client's bytes broke HTTP/1.1 while the body was read (a malformed
             // chunk-size line, a connection that ended mid-body…): the client's fault.

@@ -107,6 +107,11 @@ struct HealthMonitor: Service {
 /// The body of a `/health` answer: `{"status":"ok","checked_at":…}` (200) or a problem
 /// (503, type `unavailable`) that says what is wrong.
 enum HealthAnswer {
+    /// `/health/live`: the process answers (on its event loop), whatever its store does; an
+    /// orchestrator restarts a server only when this fails, and stops sending it traffic
+    /// while `/health/ready` (the same as `/health`) fails.
+    static let live: [UInt8] = Array(#"{"status":"live"}"#.utf8)
+
     static func make(_ verdict: HealthState.Verdict, requestID: String) -> (status: Int, body: [UInt8]) {
         switch verdict {
         case .ready(let checkedAt):

@@ -62,7 +62,10 @@ struct PreviewWorker: Service {
             }
             guard let asset = next else { return done }
             do {
-                let outcome = await render(asset)
+                guard let outcome = await render(asset) else {
+                    skipped.insert(asset.id)  // the disk is full: still pending, tried again at the next recheck
+                    continue
+                }
                 if try await !app.catalog.finishPreview(of: asset, outcome: outcome) {
                     skipped.insert(asset.id)  // edited meanwhile: render again on the next pass
                 }
@@ -75,7 +78,9 @@ struct PreviewWorker: Service {
         return done
     }
 
-    func render(_ asset: AssetRecord) async -> CatalogStore.PreviewOutcome {
+    /// The preview of `asset`, or nil when it could not be made for lack of disk space: it
+    /// stays pending, and the worker's recheck renders it once space returns.
+    func render(_ asset: AssetRecord) async -> CatalogStore.PreviewOutcome? {
         guard let source = asset.blobSHA256.map(app.blobs.path(of:)) else {
             return .failed(detail: "This asset has no file to preview.")
         }
@@ -96,11 +101,28 @@ struct PreviewWorker: Service {
                           waveformSHA256: waveform.sha256)
         } catch let problem as Problem {
             try? await Blocking.file { DurableFile.remove(temp) }
+            if await isOutOfSpace(problem) { return nil }
             return .failed(detail: problem.detail)
         } catch {
             try? await Blocking.file { DurableFile.remove(temp) }
+            if await isOutOfSpace(error) { return nil }
             logger.error("preview failed", metadata: ["asset": "\(asset.id)", "error": "\(error)"])
             return .failed(detail: "The preview could not be rendered (an internal error); the original is unaffected.")
         }
     }
+
+    /// Whether a failed render failed for lack of space: the error says so, or (codecs report
+    /// a failed write in their own words) the data folder has less than a few MiB left.
+    func isOutOfSpace(_ error: any Error) async -> Bool {
+        if let error = error as? DurableFile.IOError, error.isOutOfSpace { return true }
+        let temp = app.layout.temp
+        let available = try? await Blocking.file { DurableFile.availableBytes(temp) }
+        guard let available = available ?? nil, available < Self.lowSpaceByteCount else { return false }
+        logger.warning("preview postponed: the disk is full", metadata: ["available_bytes": "\(available)"])
+        return true
+    }
+
+    /// Free space under which a failed render is taken for a full disk.
+    static let lowSpaceByteCount: Int64 = 8 << 20
+
 }
