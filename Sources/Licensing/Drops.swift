@@ -70,6 +70,25 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 }
 
 /// Monthly spending caps per licensee.
+/// How far below zero usage may take a licensee's wallet: the operator's figure for that
+/// licensee, or the server's `usage-credit-limit`. Past it, usage is flagged
+/// `insufficient_funds` instead of charged.
+public enum CreditLimit {
+    /// The limit the operator set for this licensee, if any.
+    public static func limit(_ db: Database, party: PartyID) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT limit_micros FROM credit_limit WHERE party_id = ?"), arguments: [party.rawValue])
+    }
+
+    public static func set(_ db: Database, party: PartyID, micros: Int64?) throws {
+        if let micros {
+            try db.execute(sql: "INSERT INTO credit_limit (party_id, limit_micros) VALUES (?, ?) ON CONFLICT(party_id) DO UPDATE SET limit_micros = excluded.limit_micros",
+                           arguments: [party.rawValue, micros])
+        } else {
+            try db.execute(sql: "DELETE FROM credit_limit WHERE party_id = ?", arguments: [party.rawValue])
+        }
+    }
+}
+
 public enum SpendingCap {
     /// The cap of a licensee, if the operator set one.
     public static func cap(_ db: Database, party: PartyID) throws -> Int64? {

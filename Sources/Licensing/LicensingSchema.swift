@@ -90,5 +90,16 @@ public enum LicensingSchema {
         migrator.registerMigration("licensing-3-license-pricing") { db in
             try db.execute(sql: "ALTER TABLE license ADD COLUMN pricing TEXT")
         }
+
+        // How far below zero usage may take a licensee's wallet, where the operator set it
+        // for that licensee (otherwise the usage-credit-limit setting).
+        migrator.registerMigration("licensing-4-credit-limit") { db in
+            try db.execute(sql: """
+                CREATE TABLE credit_limit (
+                    party_id TEXT PRIMARY KEY NOT NULL REFERENCES party(id),
+                    limit_micros INTEGER NOT NULL CHECK (typeof(limit_micros) = 'integer' AND limit_micros BETWEEN 0 AND 1000000000000000)
+                );
+                """)
+        }
     }
 }

@@ -126,6 +126,10 @@ public struct Limits: Sendable, Equatable {
     public var usagePlaysPerEventMax: Int64 = 1_000_000_000
     public var usageUsesPerEventMax: Int64 = 1_000
     public var usageSecondsPerEventMax: Int64 = 100_000_000
+    /// How far below zero usage may take a licensee's wallet unless the operator set another
+    /// figure for that licensee (`PUT /v1/wallets/{party}/credit-limit`): 10 units. Past it,
+    /// usage is flagged `insufficient_funds` and not charged.
+    public var usageCreditLimitMicros: Int64 = 10 * Money.microsPerUnit
     /// Write jobs per group commit: bounds the latency a big batch adds to its first job.
     public var groupCommitJobCountMax: Int = 256
 
@@ -254,6 +258,8 @@ extension Limits {
                      "Uses (productions) one usage event may report; a bigger event is rejected."),
         LimitSetting("usage-max-seconds-per-event", \.usageSecondsPerEventMax, .seconds, max: 1_000_000_000_000, ceiling: apiDocument,
                      "Seconds of use one usage event may report; a bigger event is rejected."),
+        LimitSetting("usage-credit-limit", \.usageCreditLimitMicros, .amount, min: 0, max: Money.amountMicrosMax,
+                     "How far below zero usage may take a licensee's wallet (unless set for that licensee); past it, usage is flagged insufficient_funds."),
         LimitSetting("group-commit-max-jobs", \.groupCommitJobCountMax, .count,
                      "Write jobs (licenses, usage batches) committed together in one transaction."),
         // Earnings streams

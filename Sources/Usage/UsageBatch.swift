@@ -24,6 +24,10 @@ extension UsageBook {
         var spent = [LedgerAccountID: Int64]()
         /// Per licensee: its monthly cap (nil inside: none).
         var caps = [PartyID: Int64?]()
+        /// Per wallet: its balance when first asked, with what this batch charged and gave back since.
+        var balances = [LedgerAccountID: Int64]()
+        /// Per licensee: how far below zero usage may take its wallet.
+        var creditLimits = [PartyID: Int64]()
         /// Per license reference as sent (id, code or key): the license it names (nil inside: none).
         var resolved = [String: LicenseID?]()
         /// The period the batch books into (its `now` is one instant).

@@ -20,6 +20,8 @@ public struct UsageBook: Sendable {
     /// The largest quantity one event may report, per kind (`usage-max-…-per-event`); a kind
     /// without an entry is bounded by the API document's 10^12 only.
     public var quantityPerEventMax: [UsageKind: Int64] = [:]
+    /// How far below zero usage may take a wallet, for licensees without a limit of their own.
+    public var creditLimitDefaultMicros: Int64 = 0
 
     public init(templates: TemplateCatalog, feeBasisPoints: BasisPoints, futureToleranceSeconds: Int64, periods: PeriodCalendar,
                 keyResolver: @escaping @Sendable (String) -> LicenseID?) {
@@ -110,6 +112,20 @@ public struct UsageBook: Sendable {
                 return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: "spending_cap")
             }
         }
+        if charge > 0 {
+            let balance = try cache.balances[wallet] ?? Ledger.balance(db, wallet)
+            cache.balances[wallet] = balance
+            let limit = try cache.creditLimits[license.licenseeID] ?? CreditLimit.limit(db, party: license.licenseeID) ?? creditLimitDefaultMicros
+            cache.creditLimits[license.licenseeID] = limit
+            let (after, overflow) = balance.subtractingReportingOverflow(charge)
+            if overflow || after < -limit {
+                let detail = "the licensee's wallet cannot pay \(Money(micros: charge)) (it holds \(Money(micros: balance)); "
+                    + "usage may take it to \(Money(micros: -limit)) at most): top up the wallet"
+                guard try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "insufficient_funds",
+                                      detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now) != nil else { return duplicate }
+                return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: "insufficient_funds")
+            }
+        }
         guard let (asset, splits) = try assetSplits(db, license: license, cache: cache) else {
             return try rejected("the licensed asset no longer exists")
         }
@@ -118,6 +134,7 @@ public struct UsageBook: Sendable {
         guard let seq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "accepted", limit: nil,
                                         detail: nil, suggest: nil, charged: charge, split: split, reversesSeq: nil, now: now) else { return duplicate }
         if let spent = cache.spent[wallet] { cache.spent[wallet] = spent + charge }
+        if let balance = cache.balances[wallet] { cache.balances[wallet] = balance - charge }
         counter.add(quantity: event.quantity, charged: charge, uses: 1)
         let key = GroupKey(license: license.id, kind: event.kind, platform: event.platform.lowercased(), period: period)
         cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: seq, quantity: event.quantity, charge: charge, split: split, sign: 1)
@@ -174,6 +191,7 @@ public struct UsageBook: Sendable {
         cache.groupOrder = []
         cache.counters = [:]
         cache.spent = [:]
+        cache.balances = [:]
     }
 
     /// A reversal event takes back an earlier one: the exact opposite of its money, once.
@@ -218,6 +236,7 @@ public struct UsageBook: Sendable {
                 cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: reversalSeq, quantity: quantity, charge: charged,
                                                                                      split: split, sign: -1)
                 if cache.spent[wallet] != nil { cache.spent[wallet]! -= charged }
+                if cache.balances[wallet] != nil { cache.balances[wallet]! += charged }
             }
         }
         return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, reason: "reversed \(original)", chargedMicros: -charged)

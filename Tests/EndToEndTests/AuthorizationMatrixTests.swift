@@ -244,6 +244,9 @@ extension AuthorizationMatrixTests {
         Route("PUT", "/v1/wallets/{party}/cap", at: "/v1/wallets/$licenseeA/cap",
               [.anonymous: 401, .composerA: 403, .composerB: 403, .licenseeA: 403, .licenseeB: 403, .reporter: 403, .admin: 200],
               body: #"{"monthly_cap_micros":null}"#),
+        Route("PUT", "/v1/wallets/{party}/credit-limit", at: "/v1/wallets/$licenseeA/credit-limit",
+              [.anonymous: 401, .composerA: 403, .composerB: 403, .licenseeA: 403, .licenseeB: 403, .reporter: 403, .admin: 200],
+              body: #"{"limit_micros":null}"#),
         Route("GET", "/v1/wallet/spend", [.anonymous: 401, .composerA: 403, .composerB: 403, .licenseeA: 200, .licenseeB: 200, .reporter: 403, .admin: 200],
               hides: ["$licenseA"], seenBy: [.licenseeA, .admin]),
 

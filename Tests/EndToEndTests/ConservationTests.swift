@@ -8,7 +8,8 @@ import Testing
 import Usage
 
 /// Replays 100,000 random operations — licenses, usage in random batch shapes, duplicates,
-/// reversals, a period close and late events — and checks that money is conserved to the
+/// reversals, hostile quantities (past the per-event ceiling, past the API's maximum, enough
+/// to exhaust the wallet and its credit limit), a period close and late events — and checks that money is conserved to the
 /// micro-unit and that how events were batched changes nothing.
 @Suite("Money is conserved across 100,000 random operations")
 struct ConservationTests {
@@ -38,6 +39,11 @@ struct ConservationTests {
             let id = "ev\(index)"
             if roll >= 93, let target = ids.randomElement(using: &random) {
                 events.append(UsageIngestTests.event(id, license: license, kind: kind, quantity: 1, at: at, reverses: target))
+            } else if roll == 92 {
+                // Hostile quantities: at and past the per-event ceiling (10^9 views), past the API's
+                // 10^12, and big enough to run wallets into their credit limit.
+                let huge: [Int64] = [999_999_999, 1_000_000_000, 1_000_000_001, 1_000_000_000_000, 1_000_000_000_001, 400_000_000]
+                events.append(UsageIngestTests.event(id, license: license, kind: kind, quantity: huge[Int(random.next() % UInt64(huge.count))], at: at))
             } else {
                 events.append(UsageIngestTests.event(id, license: license, kind: kind, quantity: Int64(1 + random.next() % 500), at: at))
             }
@@ -97,6 +103,11 @@ struct ConservationTests {
                 #expect(lines == value("usage_micros"))
             }
         }
+        // The hostile quantities were met: some ran a wallet into its credit limit.
+        let unpaid = try await f.server.services.database.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_event WHERE flag_limit = 'insufficient_funds'") ?? 0
+        }
+        #expect(unpaid > 0)
         // Replaying every batch changes nothing.
         let before = try await f.balances()
         for batch in sent { _ = try await UsageIngestTests.send(f, batch) }

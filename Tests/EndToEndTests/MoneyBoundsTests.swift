@@ -41,6 +41,9 @@ struct MoneyBoundsTests {
         let f = try await LicensingFixture.make { $0.limits.usageViewsPerEventMax = 1_000_000_000_000 }
         defer { Task { await f.server.stop() } }
         let license = try await Self.adsLicense(f)
+        // An operator who trusts this licensee with unlimited credit: only the pricing bound is left.
+        let credit = try await f.raw.json(.PUT, "/v1/wallets/\(f.lia.id)/credit-limit", token: f.adminToken, #"{"limit_micros":1000000000000000}"#)
+        #expect(credit.status == 200, "\(credit.text)")
         let events = (0..<4).map { UsageIngestTests.event("huge-\($0)", license: license, quantity: 1_000_000_000_000) }
         let reply = try await UsageIngestTests.send(f, events)
         let results = try #require(reply.json["results"] as? [[String: Any]])
@@ -128,5 +131,43 @@ struct InertExportTests {
             #expect(lowered.contains("'=hyperlink") && lowered.contains("'@sum(1+1)*cmd|"), "\(format)")
             #expect(cells > 20)
         }
+    }
+}
+
+@Suite("Usage cannot create unbounded debt: past the credit limit it is flagged insufficient_funds")
+struct CreditLimitTests {
+    @Test("usage beyond the balance plus the credit limit is flagged, not charged; the operator's limit for a licensee and a top-up let it through")
+    func creditLimit() async throws {
+        let f = try await LicensingFixture.make { $0.limits.usageCreditLimitMicros = 1_000_000 }  // 1 unit by default here
+        defer { Task { await f.server.stop() } }
+        let license = try await MoneyBoundsTests.adsLicense(f)  // leaves 51 units in the wallet
+        // 100,000 views cost 50 units: accepted (1 unit left).
+        let first = try await UsageIngestTests.send(f, [UsageIngestTests.event("c1", license: license, quantity: 100_000)])
+        #expect((first.json["results"] as? [[String: Any]])?.first?["status"] as? String == "accepted")
+        // 10,000 more cost 5 units: the wallet would reach -4, past the limit of 1.
+        let second = try await UsageIngestTests.send(f, [UsageIngestTests.event("c2", license: license, quantity: 10_000),
+                                                         UsageIngestTests.event("c3", license: license, quantity: 2_000)])
+        let results = try #require(second.json["results"] as? [[String: Any]])
+        #expect(results[0]["status"] as? String == "flagged")
+        #expect(results[0]["limit"] as? String == "insufficient_funds", "\(results[0])")
+        #expect(results[1]["status"] as? String == "accepted")  // 1 unit (cumulative pricing): the wallet reaches 0
+        var b = try await f.balances()
+        #expect(b.wallet == 0)
+        #expect(b.sum == 0 && b.mismatched == 0)
+        // The operator gives this licensee 10 units of credit: the same use now goes through.
+        let set = try await f.raw.json(.PUT, "/v1/wallets/\(f.lia.id)/credit-limit", token: f.adminToken, #"{"limit_micros":10000000}"#)
+        #expect(set.status == 200 && set.json["limit_micros"] as? Int == 10_000_000)
+        let third = try await UsageIngestTests.send(f, [UsageIngestTests.event("c4", license: license, quantity: 10_000)])
+        #expect((third.json["results"] as? [[String: Any]])?.first?["status"] as? String == "accepted")
+        b = try await f.balances()
+        #expect(b.wallet == -5_000_000)
+        #expect(b.sum == 0 && b.mismatched == 0)
+        // Bad values are refused; null goes back to the server's default.
+        expectProblem(try await f.raw.json(.PUT, "/v1/wallets/\(f.lia.id)/credit-limit", token: f.adminToken, #"{"limit_micros":-1}"#), 400)
+        expectProblem(try await f.raw.json(.PUT, "/v1/wallets/\(f.lia.id)/credit-limit", token: f.adminToken, #"{"limit_micros":1e30}"#), 400)
+        expectProblem(try await f.raw.json(.PUT, "/v1/wallets/\(f.ada.id)/credit-limit", token: f.adminToken, #"{"limit_micros":1}"#), 404)
+        #expect(try await f.raw.json(.PUT, "/v1/wallets/\(f.lia.id)/credit-limit", token: f.adminToken, #"{"limit_micros":null}"#).status == 200)
+        let fourth = try await UsageIngestTests.send(f, [UsageIngestTests.event("c5", license: license, quantity: 2)])
+        #expect((fourth.json["results"] as? [[String: Any]])?.first?["status"] as? String == "flagged")
     }
 }

@@ -18,6 +18,7 @@ struct DropsController {
         router.post("/v1/drops", use: create)
         router.get("/v1/drops/:id", use: show)
         router.put("/v1/wallets/:party/cap", use: setCap)
+        router.put("/v1/wallets/:party/credit-limit", use: setCreditLimit)
         router.get("/v1/licenses/:id/download", use: download)
     }
 
@@ -75,6 +76,27 @@ struct DropsController {
             throw Problem.invalid("monthly_cap_micros must not be negative.", field: "monthly_cap_micros")
         }
         try await app.database.write { db in try SpendingCap.set(db, party: party.id, micros: body.monthlyCapMicros) }
+        return JSONResponse(body)
+    }
+
+    struct CreditLimitBody: Codable, Sendable {
+        var limitMicros: Int64?
+        enum CodingKeys: String, CodingKey { case limitMicros = "limit_micros" }
+    }
+
+    /// The operator sets (or with null removes, back to `usage-credit-limit`) how far below
+    /// zero usage may take a licensee's wallet.
+    @Sendable func setCreditLimit(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CreditLimitBody> {
+        _ = try context.requireAdmin()
+        let text = context.parameters.get("party") ?? ""
+        guard let id = PartyID(text), let party = try await app.catalog.party(id), party.kind == .licensee else {
+            throw Problem.notFound("Licensee \(text)")
+        }
+        let body = try await request.decodeJSON(CreditLimitBody.self, schema: "CreditLimit", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
+        if let micros = body.limitMicros, micros < 0 || micros > Money.amountMicrosMax {
+            throw Problem.invalid("limit_micros must be from 0 to \(Money.amountMicrosMax).", field: "limit_micros")
+        }
+        try await app.database.write { db in try CreditLimit.set(db, party: party.id, micros: body.limitMicros) }
         return JSONResponse(body)
     }
 

@@ -44,6 +44,7 @@ struct UsageController {
                              keyResolver: { token in (try? VerifyController.verifiedClaims(token, keys: keys)).flatMap { LicenseID($0.jti) } })
         draft.quantityPerEventMax = [.view: limits.usageViewsPerEventMax, .play: limits.usagePlaysPerEventMax,
                                      .use: limits.usageUsesPerEventMax, .seconds: limits.usageSecondsPerEventMax]
+        draft.creditLimitDefaultMicros = limits.usageCreditLimitMicros
         let book = draft
         let clock = app.settings.clock
         let results = try await app.groupCommitter.submit { db in
