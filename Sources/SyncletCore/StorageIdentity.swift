@@ -34,9 +34,10 @@ public enum StorageIdentity {
                 this database belongs to.
                 """)
         case (let folder?, nil):
-            // The database has no id: new, emptied, or a copy from before ids existed.
-            if databaseHoldsData && !folderHoldsFiles { return .adopt(id: folder, writeFile: false) }
-            if !databaseHoldsData && !folderHoldsFiles { return .adopt(id: folder, writeFile: false) }  // a first start cut short
+            // The database has no id. With a marketplace in it, it is this folder's from before
+            // ids (a start that wrote the file and died before the row, or a backup from then):
+            // adopt. Empty, in a folder without files: a first start cut short: adopt.
+            if databaseHoldsData || !folderHoldsFiles { return .adopt(id: folder, writeFile: false) }
             return .refuse("""
                 \(database) is new or empty (or not this folder's), but the folder holds the files of a marketplace (folder id \(folder)). \
                 Nothing was changed and no file was removed. Restore the folder's database from a backup (with the server stopped), \

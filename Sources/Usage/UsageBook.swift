@@ -48,7 +48,7 @@ public struct UsageBook: Sendable {
             try isReplay() ? duplicate : UsageEventResult(status: "rejected", eventID: event.eventID, line: line, reason: reason)
         }
         guard event.quantity > 0 else { return try rejected("quantity must be positive") }
-        if let ceiling = quantityPerEventMax[event.kind], event.quantity > ceiling {
+        if event.reverses == nil, let ceiling = quantityPerEventMax[event.kind], event.quantity > ceiling {
             return try rejected("quantity \(event.quantity) is over the \(ceiling) one \(event.kind.rawValue) event may report "
                                 + "(usage-max-\(event.kind == .seconds ? "seconds" : event.kind.rawValue + "s")-per-event); report it as several events")
         }
@@ -236,7 +236,8 @@ public struct UsageBook: Sendable {
                 cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: reversalSeq, quantity: quantity, charge: charged,
                                                                                      split: split, sign: -1)
                 if cache.spent[wallet] != nil { cache.spent[wallet]! -= charged }
-                if cache.balances[wallet] != nil { cache.balances[wallet]! += charged }
+                let balance = try cache.balances[wallet] ?? Ledger.balance(db, wallet)
+                cache.balances[wallet] = balance + charged
             }
         }
         return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, reason: "reversed \(original)", chargedMicros: -charged)

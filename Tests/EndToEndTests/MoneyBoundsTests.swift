@@ -80,12 +80,12 @@ struct MoneyBoundsTests {
         #expect(b.sum == 0 && b.mismatched == 0)
     }
 
-    @Test("a transfer of more than 10^15 µ or of a fraction is refused by the database")
+    @Test("a transfer of more than 10^17 µ, of nothing, or of a fraction is refused by the database")
     func transferBounds() async throws {
         let f = try await LicensingFixture.make()
         defer { Task { await f.server.stop() } }
         _ = try await f.grant(1_000_000)
-        for amount in ["1000000000000001", "2.5", "0", "-5"] {
+        for amount in ["100000000000000001", "2.5", "0", "-5"] {
             await #expect(throws: DatabaseError.self) {
                 try await f.server.services.database.write { db in
                     let accounts = try String.fetchAll(db, sql: "SELECT id FROM ledger_account ORDER BY id LIMIT 2")

@@ -574,6 +574,8 @@ def trickle_past_descriptor_limit(server, connections=1100, seconds=6):
     its limit, and serve again once they go."""
     problems = []
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < connections + 200:
+        return [f"this test needs {connections + 200} open files and may have only {hard} (ulimit -Hn): raise it"]
     if soft < connections + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, connections + 1000), hard))
     socks = []

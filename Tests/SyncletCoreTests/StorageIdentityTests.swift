@@ -19,6 +19,8 @@ struct StorageIdentityTests {
     func matchingAndInterrupted() {
         #expect(decide("fld_a", "fld_a", files: true, data: true) == .matches)
         #expect(decide("fld_a", nil, files: false, data: false) == .adopt(id: "fld_a", writeFile: false))
+        // An upgrade's first start that wrote the file and died before the database row.
+        #expect(decide("fld_a", nil, files: true, data: true) == .adopt(id: "fld_a", writeFile: false))
     }
 
     @Test("a new or emptied database in a folder with files, another folder's database, or a lost id file: refused, saying how to recover")
@@ -31,6 +33,5 @@ struct StorageIdentityTests {
         #expect(other.contains("another storage folder") && other.contains("fld_a") && other.contains("fld_b"))
         guard case .refuse(let lostFile) = decide(nil, "fld_b", files: true, data: true) else { Issue.record("not refused"); return }
         #expect(lostFile.contains("synclet.folder") && lostFile.contains("fld_b"))
-        guard case .refuse = decide("fld_a", nil, files: true, data: true) else { Issue.record("not refused"); return }
     }
 }

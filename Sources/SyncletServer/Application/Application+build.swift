@@ -37,7 +37,7 @@ public struct SyncletApp: Sendable {
         configuration.maximumGracefulShutdownDuration = .seconds(services.settings.limits.shutdownGraceSeconds)
         configuration.maximumCancellationDuration = .seconds(2)
         try await ServiceGroup(configuration: configuration).run()
-        folderLock.release()
+        // The folder stays held until the process exits (the database is still open).
     }
 
     /// Lets the storage folder go once the server has stopped (the process exiting does it
@@ -172,7 +172,14 @@ public func buildApplication(
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "synclet",
                              availableConnectionsDelegate: connectionGuard.acceptCeiling),
         services: workers + [HealthMonitor(app: services, logger: logger), StreamCloser(earnings: services.earnings)],
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+        onServerRunning: { channel in
+            do {
+                try await AcceptKeeper.install(on: channel, connectionGuard: connectionGuard)
+            } catch {
+                logger.warning("could not keep the listening socket accepting under load", metadata: ["error": "\(error)"])
+            }
+            await onServerRunning(channel.localAddress?.port ?? settings.port)
+        },
         logger: logger)
     return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes,
                       connectionGuard: connectionGuard, folderLock: folderLock)

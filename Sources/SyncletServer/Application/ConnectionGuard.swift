@@ -64,6 +64,9 @@ public final class ConnectionGuard: Sendable {
         open.wrappingSubtract(1, ordering: .relaxed)
     }
 
+    /// Whether the listening socket may accept another connection (under served + refused).
+    var hasRoom: Bool { openCount < servedCountMax + refusedCountMax }
+
     /// What Hummingbird's acceptor consults: past served + refused, stop accepting.
     var acceptCeiling: MaximumAvailableConnections {
         MaximumAvailableConnections(servedCountMax + refusedCountMax)
@@ -122,16 +125,42 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
-    /// Serves one connection in a child task of lower priority than the task that accepts
-    /// connections. Hummingbird accepts through an async sequence with a small buffer: when
-    /// the task that takes accepted connections waits in the same queue as hundreds of
-    /// request jobs, the server stops accepting for that long, and a new connection (an
-    /// orchestrator's /health probe, say) sat 100-130 ms in the kernel's backlog under 256
-    /// busy connections, although the event loop answers /health at once once it has it.
     func handle(value: Value, logger: Logger) async {
-        await withDiscardingTaskGroup { group in
-            group.addTask(priority: .low) { await handleHTTP(asyncChannel: value, logger: logger) }
-        }
+        await handleHTTP(asyncChannel: value, logger: logger)
+    }
+}
+
+/// Keeps the listening socket accepting while the task that takes accepted connections
+/// waits for its turn on the cooperative threads.
+///
+/// Hummingbird hands accepted connections to one task through an async sequence with a
+/// buffer of a few; when that task waited behind hundreds of request jobs, the socket
+/// stopped accepting, and a new connection (an orchestrator's /health probe) sat in the
+/// kernel's backlog for 80-220 ms under 256 busy connections, although its event loop
+/// answers /health at once (measured: a keep-alive probe stayed under 18 ms meanwhile).
+/// An accepted connection is set up, read and answered by its event loop without that task
+/// (the task only starts the router's work), so this handler, first on the listening
+/// channel, asks for the next accept after each one, up to the connection ceiling.
+final class AcceptKeeper: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+
+    private let connectionGuard: ConnectionGuard
+
+    init(connectionGuard: ConnectionGuard) {
+        self.connectionGuard = connectionGuard
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        if connectionGuard.hasRoom { context.read() }
+    }
+
+    /// Installs the keeper on a listening channel (from any thread).
+    static func install(on channel: any Channel, connectionGuard: ConnectionGuard) async throws {
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(AcceptKeeper(connectionGuard: connectionGuard), position: .first)
+        }.get()
     }
 }
 
@@ -277,7 +306,7 @@ final class ParseErrorAnswer: ChannelDuplexHandler, RemovableChannelHandler {
     static func body(for error: HTTPParserError, requestID: String) -> [UInt8] {
         (try? JSONWriter.encode(JSONValue.object([
             "type": .string(Problem.typeBase + "bad-request"), "title": .string("Bad Request"), "status": .integer(400),
-            "detail": .string("The request is not valid HTTP/1.1 (\(error)); nothing was kept. Check the chunked encoding and the lengths, and send the whole body."),
+            "detail": .string("The request is not valid HTTP/1.1 (\(error)). Check the chunked encoding and the lengths, and send the whole body (an upload resumes from the offset HEAD reports)."),
             "request_id": .string(requestID),
         ]))) ?? []
     }
@@ -310,7 +339,9 @@ final class ParseErrorAnswer: ChannelDuplexHandler, RemovableChannelHandler {
             if !refused { context.fireErrorCaught(error) }
             return
         }
-        let brokenOneIsCurrent = unanswered == 0 || (unanswered == 1 && readingBody)
+        // The broken request is the one being read, and nothing of its answer went out: a new
+        // head that failed, or a body being read whose route has not answered yet.
+        let brokenOneIsCurrent = (unanswered == 0 && !readingBody) || (unanswered == 1 && readingBody)
         guard brokenOneIsCurrent, !responding else { return context.fireErrorCaught(error) }
         let body = Self.body(for: parseError, requestID: "req_" + String(UInt64.random(in: 0...UInt64.max), radix: 36))
         var headers = HTTPHeaders()

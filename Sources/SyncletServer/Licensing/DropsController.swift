@@ -72,8 +72,8 @@ struct DropsController {
             throw Problem.notFound("Licensee \(text)")
         }
         let body = try await request.decodeJSON(CapBody.self, schema: "SpendingCap", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
-        if let micros = body.monthlyCapMicros, micros < 0 {
-            throw Problem.invalid("monthly_cap_micros must not be negative.", field: "monthly_cap_micros")
+        if let micros = body.monthlyCapMicros, micros < 0 || micros > Money.totalMicrosMax {
+            throw Problem.invalid("monthly_cap_micros must be from 0 to \(Money.totalMicrosMax); null removes the cap.", field: "monthly_cap_micros")
         }
         try await app.database.write { db in try SpendingCap.set(db, party: party.id, micros: body.monthlyCapMicros) }
         return JSONResponse(body)

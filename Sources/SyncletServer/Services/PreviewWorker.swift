@@ -100,12 +100,14 @@ struct PreviewWorker: Service {
             return .ready(previewSHA256: preview.sha256, byteCount: preview.byteCount, format: facts.format.rawValue,
                           waveformSHA256: waveform.sha256)
         } catch let problem as Problem {
+            let outOfSpace = await isOutOfSpace(problem)  // measured before the partial file goes
             try? await Blocking.file { DurableFile.remove(temp) }
-            if await isOutOfSpace(problem) { return nil }
+            if outOfSpace { return nil }
             return .failed(detail: problem.detail)
         } catch {
+            let outOfSpace = await isOutOfSpace(error)
             try? await Blocking.file { DurableFile.remove(temp) }
-            if await isOutOfSpace(error) { return nil }
+            if outOfSpace { return nil }
             logger.error("preview failed", metadata: ["asset": "\(asset.id)", "error": "\(error)"])
             return .failed(detail: "The preview could not be rendered (an internal error); the original is unaffected.")
         }
