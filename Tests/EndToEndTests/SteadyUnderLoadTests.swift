@@ -186,8 +186,13 @@ struct SteadyUnderLoadTests {
             guard count > 0 else { usleep(10_000); continue }
             text += buffer[0..<count]
             let start = max(0, searchedUpTo - notice.count)
-            found = text[start...].firstRange(of: notice) != nil
-            searchedUpTo = text.count
+            // The whole notice line: the writer may still be writing its end when its words arrive.
+            if let range = text[start...].firstRange(of: notice) {
+                found = text[range.upperBound...].contains(UInt8(ascii: "\n"))
+                searchedUpTo = range.lowerBound
+            } else {
+                searchedUpTo = text.count
+            }
         }
         #expect(found, "read \(text.count) bytes without the notice")
     }

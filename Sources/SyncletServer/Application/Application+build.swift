@@ -1,3 +1,4 @@
+import Glibc
 import BlobStore
 import Blocking
 import Catalog
@@ -75,6 +76,9 @@ public func buildApplication(
     logger: Logger = Logger(label: "synclet"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> SyncletApp {
+    // A client or a log reader that goes away fails a write with EPIPE; it never ends the
+    // process (NIO ignores SIGPIPE too, once it makes its first socket).
+    _ = signal(SIGPIPE, SIG_IGN)
     let layout = StorageLayout(root: settings.storage)
     // Start-up reads and writes files and opens (migrates) the database synchronously: all
     // of it on the file pool, so no shared thread waits on the disk even before serving.

@@ -56,6 +56,13 @@ public final class LogWriter: Sendable {
     }
 
     private func run() {
+        // A reader of standard error that went away must fail a write with EPIPE here, never
+        // end the process with SIGPIPE (before NIO ignores it process-wide, or if anything
+        // restored it): the signal is blocked for this thread.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
         while true {
             wake.wait()
             while true {
@@ -84,11 +91,25 @@ public final class LogWriter: Sendable {
                 let written = Glibc.write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR || errno == EAGAIN { continue }
+                    if errno == EPIPE { Self.discardPendingSIGPIPE() }
                     return  // stderr is gone: nothing better to do with a log line
                 }
                 offset += written
             }
         }
+    }
+
+    /// A SIGPIPE raised by this thread's write stays pending while blocked: take it, so it
+    /// is never delivered later.
+    private static func discardPendingSIGPIPE() {
+        var pending = sigset_t()
+        sigpending(&pending)
+        guard sigismember(&pending, SIGPIPE) == 1 else { return }
+        var only = sigset_t()
+        sigemptyset(&only)
+        sigaddset(&only, SIGPIPE)
+        var zero = timespec(tv_sec: 0, tv_nsec: 0)
+        _ = sigtimedwait(&only, nil, &zero)
     }
 
     /// Local time as the default swift-log handler writes it, e.g. 2026-12-07T17:26:41+0000.
