@@ -69,40 +69,46 @@ public struct DropRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     }
 }
 
-/// Monthly spending caps per licensee.
 /// How far below zero usage may take a licensee's wallet: the operator's figure for that
 /// licensee, or the server's `usage-credit-limit`. Past it, usage is flagged
 /// `insufficient_funds` instead of charged.
 public enum CreditLimit {
+    static let amount = LicenseeAmount(table: "credit_limit", column: "limit_micros")
+
     /// The limit the operator set for this licensee, if any.
-    public static func limit(_ db: Database, party: PartyID) throws -> Int64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT limit_micros FROM credit_limit WHERE party_id = ?"), arguments: [party.rawValue])
+    public static func limit(_ db: Database, party: PartyID) throws -> Int64? { try amount.read(db, party: party) }
+
+    public static func set(_ db: Database, party: PartyID, micros: Int64?) throws { try amount.write(db, party: party, micros: micros) }
+}
+
+/// An amount the operator sets per licensee, one row per licensee in a table of its own;
+/// removing it (nil) deletes the row.
+struct LicenseeAmount {
+    let table: String
+    let column: String
+
+    func read(_ db: Database, party: PartyID) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT \(column) FROM \(table) WHERE party_id = ?"), arguments: [party.rawValue])
     }
 
-    public static func set(_ db: Database, party: PartyID, micros: Int64?) throws {
+    func write(_ db: Database, party: PartyID, micros: Int64?) throws {
         if let micros {
-            try db.execute(sql: "INSERT INTO credit_limit (party_id, limit_micros) VALUES (?, ?) ON CONFLICT(party_id) DO UPDATE SET limit_micros = excluded.limit_micros",
+            try db.execute(sql: "INSERT INTO \(table) (party_id, \(column)) VALUES (?, ?) ON CONFLICT(party_id) DO UPDATE SET \(column) = excluded.\(column)",
                            arguments: [party.rawValue, micros])
         } else {
-            try db.execute(sql: "DELETE FROM credit_limit WHERE party_id = ?", arguments: [party.rawValue])
+            try db.execute(sql: "DELETE FROM \(table) WHERE party_id = ?", arguments: [party.rawValue])
         }
     }
 }
 
+/// Monthly spending caps per licensee.
 public enum SpendingCap {
-    /// The cap of a licensee, if the operator set one.
-    public static func cap(_ db: Database, party: PartyID) throws -> Int64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT monthly_cap_micros FROM spending_cap WHERE party_id = ?"), arguments: [party.rawValue])
-    }
+    static let amount = LicenseeAmount(table: "spending_cap", column: "monthly_cap_micros")
 
-    public static func set(_ db: Database, party: PartyID, micros: Int64?) throws {
-        if let micros {
-            try db.execute(sql: "INSERT INTO spending_cap (party_id, monthly_cap_micros) VALUES (?, ?) ON CONFLICT(party_id) DO UPDATE SET monthly_cap_micros = excluded.monthly_cap_micros",
-                           arguments: [party.rawValue, micros])
-        } else {
-            try db.execute(sql: "DELETE FROM spending_cap WHERE party_id = ?", arguments: [party.rawValue])
-        }
-    }
+    /// The cap of a licensee, if the operator set one.
+    public static func cap(_ db: Database, party: PartyID) throws -> Int64? { try amount.read(db, party: party) }
+
+    public static func set(_ db: Database, party: PartyID, micros: Int64?) throws { try amount.write(db, party: party, micros: micros) }
 
     /// What left the licensee's wallet since `monthStart` (the start of the current period),
     /// net of what came back through reversals.

@@ -64,39 +64,40 @@ struct DropsController {
         enum CodingKeys: String, CodingKey { case monthlyCapMicros = "monthly_cap_micros" }
     }
 
-    /// The operator sets (or with null removes) a licensee's monthly spending cap.
-    @Sendable func setCap(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CapBody> {
-        _ = try context.requireAdmin()
-        let text = context.parameters.get("party") ?? ""
-        guard let id = PartyID(text), let party = try await app.catalog.party(id), party.kind == .licensee else {
-            throw Problem.notFound("Licensee \(text)")
-        }
-        let body = try await request.decodeJSON(CapBody.self, schema: "SpendingCap", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
-        if let micros = body.monthlyCapMicros, micros < 0 || micros > Money.totalMicrosMax {
-            throw Problem.invalid("monthly_cap_micros must be from 0 to \(Money.totalMicrosMax); null removes the cap.", field: "monthly_cap_micros")
-        }
-        try await app.database.write { db in try SpendingCap.set(db, party: party.id, micros: body.monthlyCapMicros) }
-        return JSONResponse(body)
-    }
-
     struct CreditLimitBody: Codable, Sendable {
         var limitMicros: Int64?
         enum CodingKeys: String, CodingKey { case limitMicros = "limit_micros" }
     }
 
+    /// The operator sets (or with null removes) a licensee's monthly spending cap.
+    @Sendable func setCap(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CapBody> {
+        try await setLicenseeAmount(request, context, schema: "SpendingCap", field: "monthly_cap_micros", range: 0...Money.totalMicrosMax,
+                                    null: "null removes the cap", \CapBody.monthlyCapMicros, store: SpendingCap.set)
+    }
+
     /// The operator sets (or with null removes, back to `usage-credit-limit`) how far below
     /// zero usage may take a licensee's wallet.
     @Sendable func setCreditLimit(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CreditLimitBody> {
+        try await setLicenseeAmount(request, context, schema: "CreditLimit", field: "limit_micros", range: 0...Money.amountMicrosMax,
+                                    null: "null goes back to the server's usage-credit-limit", \CreditLimitBody.limitMicros, store: CreditLimit.set)
+    }
+
+    /// An amount the operator sets for one licensee (`{field: N}`, or null to remove it).
+    private func setLicenseeAmount<Body: Codable & Sendable>(
+        _ request: Request, _ context: AppRequestContext, schema: String, field: String, range: ClosedRange<Int64>, null: String,
+        _ amount: KeyPath<Body, Int64?>, store: @escaping @Sendable (Database, PartyID, Int64?) throws -> Void
+    ) async throws -> JSONResponse<Body> {
         _ = try context.requireAdmin()
         let text = context.parameters.get("party") ?? ""
         guard let id = PartyID(text), let party = try await app.catalog.party(id), party.kind == .licensee else {
             throw Problem.notFound("Licensee \(text)")
         }
-        let body = try await request.decodeJSON(CreditLimitBody.self, schema: "CreditLimit", byteCountMax: app.settings.limits.jsonBodyByteCountMax)
-        if let micros = body.limitMicros, micros < 0 || micros > Money.amountMicrosMax {
-            throw Problem.invalid("limit_micros must be from 0 to \(Money.amountMicrosMax).", field: "limit_micros")
+        let body = try await request.decodeJSON(Body.self, schema: schema, byteCountMax: app.settings.limits.jsonBodyByteCountMax)
+        let micros = body[keyPath: amount]
+        if let micros, !range.contains(micros) {
+            throw Problem.invalid("\(field) must be from \(range.lowerBound) to \(range.upperBound); \(null).", field: field)
         }
-        try await app.database.write { db in try CreditLimit.set(db, party: party.id, micros: body.limitMicros) }
+        try await app.database.write { db in try store(db, party.id, micros) }
         return JSONResponse(body)
     }
 
