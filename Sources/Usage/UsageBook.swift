@@ -85,46 +85,17 @@ public struct UsageBook: Sendable {
             return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: limit, suggestedTemplate: suggest)
         }
 
-        // The prices it was sold with; the template's current ones only for older licenses.
-        let pricing = license.pricing ?? templates.template(license.templateID)?.pricing
-        let rate = UsagePricing.rate(for: event.kind, pricing: (pricing?.per1000ViewsMicros ?? 0, pricing?.perPlayMicros ?? 0, pricing?.perUseMicros ?? 0))
-        // Totals this large are not usage but a mistake; refuse them rather than overflow.
-        // The database refuses totals and amounts past these (see `Ledger.integerChecks`):
-        // such an event is rejected here, before anything of it is booked.
-        let (totalAfter, overflow) = counter.total.addingReportingOverflow(event.quantity)
-        guard !overflow, totalAfter <= Money.totalMicrosMax,
-              let due = Money.floorProductIfRepresentable(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit),
-              due <= Money.amountMicrosMax else {
+        let wallet: LedgerAccountID
+        let charge: Int64
+        switch try price(db, license: license, kind: event.kind, quantity: event.quantity, counter: counter, now: now, cache: cache) {
+        case .unpriceable:
             return try rejected("quantity \(event.quantity) would take the license's running total beyond what can be priced")
-        }
-        let charge = max(0, due - min(counter.charged, due))
-        let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
-        let cap = try cache.caps[license.licenseeID] ?? SpendingCap.cap(db, party: license.licenseeID)
-        cache.caps[license.licenseeID] = .some(cap)
-        if charge > 0, let cap {
-            let spent = try cache.spent[wallet] ?? SpendingCap.spent(db, wallet: wallet.rawValue, since: periods.startOfPeriod(containing: now))
-            cache.spent[wallet] = spent
-            let (after, overflow) = spent.addingReportingOverflow(charge)
-            if overflow || after > cap {
-                let detail = "the licensee's monthly spending cap is reached"
-                guard try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "spending_cap",
-                                      detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now) != nil else { return duplicate }
-                return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: "spending_cap")
-            }
-        }
-        if charge > 0 {
-            let balance = try cache.balances[wallet] ?? Ledger.balance(db, wallet)
-            cache.balances[wallet] = balance
-            let limit = try cache.creditLimits[license.licenseeID] ?? CreditLimit.limit(db, party: license.licenseeID) ?? creditLimitDefaultMicros
-            cache.creditLimits[license.licenseeID] = limit
-            let (after, overflow) = balance.subtractingReportingOverflow(charge)
-            if overflow || after < -limit {
-                let detail = "the licensee's wallet cannot pay \(Money(micros: charge)) (it holds \(Money(micros: balance)); "
-                    + "usage may take it to \(Money(micros: -limit)) at most): top up the wallet"
-                guard try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: "insufficient_funds",
-                                      detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now) != nil else { return duplicate }
-                return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: "insufficient_funds")
-            }
+        case .refused(let limit, let detail):
+            guard try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "flagged", limit: limit,
+                                  detail: detail, suggest: nil, charged: 0, split: nil, reversesSeq: nil, now: now) != nil else { return duplicate }
+            return UsageEventResult(status: "flagged", eventID: event.eventID, line: line, reason: detail, limit: limit)
+        case .charge(let amount, let account):
+            (charge, wallet) = (amount, account)
         }
         guard let (asset, splits) = try assetSplits(db, license: license, cache: cache) else {
             return try rejected("the licensed asset no longer exists")
@@ -133,12 +104,106 @@ public struct UsageBook: Sendable {
         let split = EventSplit(fee: divided.feeMicros, shares: divided.shares.map { ($0.partyID, $0.amount) })
         guard let seq = try insertEvent(db, event, reporter: reporter, license: license, period: period, status: "accepted", limit: nil,
                                         detail: nil, suggest: nil, charged: charge, split: split, reversesSeq: nil, now: now) else { return duplicate }
+        addCharge(seq: seq, license: license, asset: asset, wallet: wallet, kind: event.kind, platform: event.platform.lowercased(),
+                  quantity: event.quantity, charge: charge, split: split, period: period, counter: counter, cache: cache)
+        return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, chargedMicros: charge)
+    }
+
+    /// What a use of `quantity` costs now, on top of what the license was charged: the one
+    /// pricing rule for events as they arrive and for events charged later (`settleUnpaid`).
+    enum Pricing {
+        case charge(Int64, wallet: LedgerAccountID)
+        /// Past what the books can hold: rejected.
+        case unpriceable
+        /// The spending cap or the credit limit stands in the way: flagged with this limit.
+        case refused(limit: String, detail: String)
+    }
+
+    func price(_ db: Database, license: LicenseRecord, kind: UsageKind, quantity: Int64, counter: Counter, now: Timestamp,
+               cache: BatchCache) throws -> Pricing {
+        // The prices it was sold with; the template's current ones only for older licenses.
+        let pricing = license.pricing ?? templates.template(license.templateID)?.pricing
+        let rate = UsagePricing.rate(for: kind, pricing: (pricing?.per1000ViewsMicros ?? 0, pricing?.perPlayMicros ?? 0, pricing?.perUseMicros ?? 0))
+        // Totals this large are not usage but a mistake; refuse them rather than overflow.
+        // The database refuses totals and amounts past these (see `Ledger.integerChecks`):
+        // such an event is rejected here, before anything of it is booked.
+        let (totalAfter, overflow) = counter.total.addingReportingOverflow(quantity)
+        guard !overflow, totalAfter <= Money.totalMicrosMax,
+              let due = Money.floorProductIfRepresentable(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit),
+              due <= Money.amountMicrosMax else { return .unpriceable }
+        let charge = max(0, due - min(counter.charged, due))
+        let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
+        guard charge > 0 else { return .charge(0, wallet: wallet) }
+        let cap = try cache.caps[license.licenseeID] ?? SpendingCap.cap(db, party: license.licenseeID)
+        cache.caps[license.licenseeID] = .some(cap)
+        if let cap {
+            let spent = try cache.spent[wallet] ?? SpendingCap.spent(db, wallet: wallet.rawValue, since: periods.startOfPeriod(containing: now))
+            cache.spent[wallet] = spent
+            let (after, overflow) = spent.addingReportingOverflow(charge)
+            if overflow || after > cap { return .refused(limit: "spending_cap", detail: "the licensee's monthly spending cap is reached") }
+        }
+        let balance = try cache.balances[wallet] ?? Ledger.balance(db, wallet)
+        cache.balances[wallet] = balance
+        let limit = try cache.creditLimits[license.licenseeID] ?? CreditLimit.limit(db, party: license.licenseeID) ?? creditLimitDefaultMicros
+        cache.creditLimits[license.licenseeID] = limit
+        let (after, overflowed) = balance.subtractingReportingOverflow(charge)
+        if overflowed || after < -limit {
+            return .refused(limit: "insufficient_funds",
+                            detail: "the licensee's wallet cannot pay \(Money(micros: charge)) (it holds \(Money(micros: balance)); "
+                                + "usage may take it to \(Money(micros: -limit)) at most): it is charged when the wallet is topped up")
+        }
+        return .charge(charge, wallet: wallet)
+    }
+
+    /// Counts an accepted charge in the batch: the wallet's spend and balance, the license's
+    /// counter, and the statement line it is booked on at the flush.
+    func addCharge(seq: Int64, license: LicenseRecord, asset: AssetRecord, wallet: LedgerAccountID, kind: UsageKind, platform: String,
+                   quantity: Int64, charge: Int64, split: EventSplit, period: String, counter: Counter, cache: BatchCache) {
         if let spent = cache.spent[wallet] { cache.spent[wallet] = spent + charge }
         if let balance = cache.balances[wallet] { cache.balances[wallet] = balance - charge }
-        counter.add(quantity: event.quantity, charged: charge, uses: 1)
-        let key = GroupKey(license: license.id, kind: event.kind, platform: event.platform.lowercased(), period: period)
-        cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: seq, quantity: event.quantity, charge: charge, split: split, sign: 1)
-        return UsageEventResult(status: "accepted", eventID: event.eventID, line: line, chargedMicros: charge)
+        counter.add(quantity: quantity, charged: charge, uses: 1)
+        let key = GroupKey(license: license.id, kind: kind, platform: platform, period: period)
+        cache.group(key, license: license, asset: asset, wallet: wallet).add(seq: seq, quantity: quantity, charge: charge, split: split, sign: 1)
+    }
+
+    /// Charges, oldest first, the events of `licensee` flagged `insufficient_funds` that its
+    /// wallet can pay now (call it in the transaction that credited the wallet), as if they
+    /// arrived now: priced by the same rule at the license's running total, booked in the
+    /// current period, shares split as for any event. Stops at the first it cannot pay, so
+    /// uses are charged in the order they were reported. Returns how many were charged.
+    public func settleUnpaid(_ db: Database, licensee: PartyID, now: Timestamp, countMax: Int = 10_000) throws -> Int {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT e.seq, e.license_id, e.kind, e.quantity, e.platform FROM usage_event e JOIN license l ON l.id = e.license_id
+            WHERE l.licensee_id = ? AND e.status = 'flagged' AND e.flag_limit = 'insufficient_funds' ORDER BY e.seq LIMIT ?
+            """, arguments: [licensee.rawValue, countMax])
+        guard !rows.isEmpty else { return 0 }
+        let cache = BatchCache()
+        let period = periods.period(containing: now).description
+        var settled = 0
+        for row in rows {
+            let seq: Int64 = row[0]
+            let quantity: Int64 = row[3]
+            let platform: String = row[4]
+            guard let licenseID = LicenseID(row[1] as String), let kind = UsageKind(rawValue: row[2]),
+                  let license = try cache.licenses[licenseID] ?? LicenseRecord.fetchOne(db, key: licenseID) else { continue }
+            cache.licenses[licenseID] = license
+            guard license.revokedAt == nil else { continue }  // stays flagged: a revoked license charges nothing more
+            let counter = try cache.counter(db, license: license.id, kind: kind)
+            guard case .charge(let charge, let wallet) = try price(db, license: license, kind: kind, quantity: quantity, counter: counter,
+                                                                  now: now, cache: cache) else { break }
+            guard let (asset, splits) = try assetSplits(db, license: license, cache: cache) else { continue }
+            let divided = ChargeSplit(priceMicros: charge, feeBasisPoints: feeBasisPoints, splits: splits)
+            let split = EventSplit(fee: divided.feeMicros, shares: divided.shares.map { ($0.partyID, $0.amount) })
+            try db.execute(sql: """
+                UPDATE usage_event SET status = 'accepted', flag_limit = NULL, flag_detail = NULL, charged_micros = ?, fee_micros = ?,
+                    shares = ?, period = ? WHERE seq = ? AND status = 'flagged'
+                """, arguments: [charge, split.fee, split.encoded, period, seq])
+            addCharge(seq: seq, license: license, asset: asset, wallet: wallet, kind: kind, platform: platform, quantity: quantity,
+                      charge: charge, split: split, period: period, counter: counter, cache: cache)
+            settled += 1
+        }
+        try flush(db, cache: cache, now: now)
+        return settled
     }
 
     func assetSplits(_ db: Database, license: LicenseRecord, cache: BatchCache) throws -> (AssetRecord, Splits)? {

@@ -171,3 +171,42 @@ struct CreditLimitTests {
         #expect((fourth.json["results"] as? [[String: Any]])?.first?["status"] as? String == "flagged")
     }
 }
+
+@Suite("Uses flagged for want of funds are charged when the wallet is topped up")
+struct SettleOnTopUpTests {
+    @Test("a grant charges the unpaid uses oldest first, as far as the wallet then allows; a replayed grant charges nothing more")
+    func topUpSettles() async throws {
+        let f = try await LicensingFixture.make { $0.limits.usageCreditLimitMicros = 0 }
+        defer { Task { await f.server.stop() } }
+        let license = try await MoneyBoundsTests.adsLicense(f)  // 51 units left
+        // 100,000 views: 50 units, paid. Then three uses of 4 units each (8,000 views): the wallet
+        // holds 1, so all three wait.
+        _ = try await UsageIngestTests.send(f, [UsageIngestTests.event("p1", license: license, quantity: 100_000)])
+        let waiting = try await UsageIngestTests.send(f, (1...3).map { UsageIngestTests.event("w\($0)", license: license, quantity: 8_000) })
+        let results = try #require(waiting.json["results"] as? [[String: Any]])
+        #expect(results.allSatisfy { $0["limit"] as? String == "insufficient_funds" }, "\(results)")
+        #expect(try await f.balances().wallet == 1_000_000)
+
+        // A grant of 8 units: the wallet then holds 9 and pays two of them (8 units), oldest first.
+        let grant = try await f.grant(8_000_000, key: "top-up")
+        #expect(grant.status == 201)
+        #expect(grant.json["balance_micros"] as? String == "1000000")
+        let statuses = try await f.server.services.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT event_id, status, charged_micros FROM usage_event WHERE event_id LIKE 'w%' ORDER BY seq")
+                .map { "\($0["event_id"] as String)=\($0["status"] as String):\($0["charged_micros"] as Int64)" }
+        }
+        #expect(statuses == ["w1=accepted:4000000", "w2=accepted:4000000", "w3=flagged:0"])
+        var b = try await f.balances()
+        #expect(b.wallet == 1_000_000 && b.sum == 0 && b.mismatched == 0)
+        // The same grant again (same Idempotency-Key): nothing more is credited or charged.
+        #expect(try await f.grant(8_000_000, key: "top-up").status == 201)
+        b = try await f.balances()
+        #expect(b.wallet == 1_000_000 && b.sum == 0)
+        // The composers' statement counts the charged uses like any other.
+        let period = PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)))
+        let statement = try await f.raw.send(.GET, "/v1/statements?period=\(period)&party=\(f.ada.id)", token: f.adminToken).json
+        let usage = statement["usage_micros"] as? Int ?? -1
+        let lines = (statement["lines"] as? [[String: Any]] ?? []).compactMap { $0["share_micros"] as? Int }.reduce(0, +)
+        #expect(usage == lines && usage > 0)
+    }
+}

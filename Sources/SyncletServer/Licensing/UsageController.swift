@@ -31,13 +31,10 @@ struct UsageController {
     /// A batch as a JSON array or NDJSON (`application/x-ndjson`). A malformed event is
     /// rejected with its line; it never fails the good events beside it. The 200 leaves
     /// only after the batch's group commit.
-    @Sendable func ingest(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<UsageBatchResult> {
-        let party = try context.requireParty(.licensee, .reporter)
-        var request = request
+    /// The usage engine as this server configures it (limits, fee, periods, signing keys):
+    /// for usage batches, and for charging flagged uses when a wallet is topped up.
+    static func book(_ app: AppServices) -> UsageBook {
         let limits = app.settings.limits
-        let bytes = try await request.collectLimitedBody(upTo: limits.usageBatchByteCountMax)
-        let lines = try Self.parse(Array(bytes.readableBytesView), contentType: request.headers[.contentType] ?? "application/json",
-                                   eventCountMax: limits.usageBatchEventCountMax)
         let keys = app.signingKeys
         var draft = UsageBook(templates: app.templates, feeBasisPoints: app.settings.platformFeeBasisPoints,
                              futureToleranceSeconds: limits.usageFutureToleranceSeconds, periods: app.settings.periods,
@@ -45,7 +42,17 @@ struct UsageController {
         draft.quantityPerEventMax = [.view: limits.usageViewsPerEventMax, .play: limits.usagePlaysPerEventMax,
                                      .use: limits.usageUsesPerEventMax, .seconds: limits.usageSecondsPerEventMax]
         draft.creditLimitDefaultMicros = limits.usageCreditLimitMicros
-        let book = draft
+        return draft
+    }
+
+    @Sendable func ingest(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<UsageBatchResult> {
+        let party = try context.requireParty(.licensee, .reporter)
+        var request = request
+        let limits = app.settings.limits
+        let bytes = try await request.collectLimitedBody(upTo: limits.usageBatchByteCountMax)
+        let lines = try Self.parse(Array(bytes.readableBytesView), contentType: request.headers[.contentType] ?? "application/json",
+                                   eventCountMax: limits.usageBatchEventCountMax)
+        let book = Self.book(app)
         let clock = app.settings.clock
         let results = try await app.groupCommitter.submit { db in
             // The time of booking is read by the writer, so a period close committed just

@@ -68,12 +68,15 @@ struct WalletsController {
         let now = app.settings.clock.now()
         let hash = SHA256Hasher.digest(Array(target.id.rawValue.utf8) + Array(bytes.readableBytesView)).hex
         let route = "POST /v1/wallets/{party}/grants"
+        let book = UsageController.book(app)
         let stored = try await app.database.write { db -> Idempotency.Stored in
             if let stored = try Idempotency.replay(db, party: admin.id, key: key, route: route, requestSHA256: hash) { return stored }
             let grants = try Ledger.account(db, party: nil, purpose: .grants, now: now)
             let wallet = try Ledger.account(db, party: target.id, purpose: .licenseeWallet, now: now)
             let id = try Ledger.transfer(db, from: grants, to: wallet, amount: body.amountMicros, reason: "wallet.grant",
                                          cause: .init(type: "grant", id: key), now: now)!
+            // Uses flagged for want of funds are charged now, in this transaction, oldest first.
+            _ = try book.settleUnpaid(db, licensee: target.id, now: now)
             let answer = ["transfer_id": id.rawValue, "party_id": target.id.rawValue,
                           "amount_micros": String(body.amountMicros), "balance_micros": String(try Ledger.balance(db, wallet))]
             let stored = Idempotency.Stored(status: 201, body: try JSONWriter.string(answer))
@@ -102,6 +105,7 @@ struct WalletsController {
         guard let party = try await app.catalog.party(notice.licenseeID), party.kind == .licensee else {
             throw Problem.invalid("licensee_id \(notice.licenseeID) is not a licensee.", field: "licensee_id")
         }
+        let book = UsageController.book(app)
         let credited = try await app.database.write { db -> Bool in
             let seen = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM payment WHERE id = ?)", arguments: [notice.paymentID]) ?? false
             guard !seen else { return false }
@@ -111,6 +115,7 @@ struct WalletsController {
             let wallet = try Ledger.account(db, party: party.id, purpose: .licenseeWallet, now: now)
             try Ledger.transfer(db, from: clearing, to: wallet, amount: notice.amountMicros, reason: "wallet.payment",
                                 cause: .init(type: "payment", id: notice.paymentID), now: now)
+            _ = try book.settleUnpaid(db, licensee: party.id, now: now)
             return true
         }
         var headers = HTTPFields()
