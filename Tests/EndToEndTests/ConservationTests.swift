@@ -135,3 +135,70 @@ struct ConservationTests {
         #expect(random == fixed)
     }
 }
+
+@Suite("Hostile reporters cannot break the books")
+struct HostileReporterTests {
+    @Test("a reporter sending huge, repeated, reversed and wrong-platform uses on every license, with top-ups between: the ledger sums to zero and every amount stays an integer in range")
+    func hostileReporter() async throws {
+        let f = try await LicensingFixture.make { $0.limits.usageViewsPerEventMax = 1_000_000_000_000 }
+        defer { Task { await f.server.stop() } }
+        _ = try await f.grant(500_000_000)
+        var licenses = [String]()
+        for (index, template) in ["creator-standard", "commercial-ads", "social-clip"].enumerated() {
+            let use = LicensingFixture.use.replacingOccurrences(of: "\"tiktok\"", with: "\"youtube\"")
+            let reply = try await f.buy(template: template, key: "hostile-\(index)", use: use)
+            #expect(reply.status == 201, "\(reply.text)")
+            licenses.append(try #require(reply.json["id"] as? String))
+        }
+        let (reporter, _, token) = try await f.server.party(.reporter, "Hostile Tube")
+        let set = try await f.raw.send(.PUT, "/v1/reporters/\(reporter.id)/platforms", token: f.adminToken,
+                                       headers: ["Content-Type": "application/json"], body: Array(#"{"platforms":["youtube"]}"#.utf8))
+        #expect(set.status == 200)
+        var random = SplitMix(seed: 20261207)
+        let quantities: [Int64] = [1, 999, 1_000_000_000, 1_000_000_000_000, 1_000_000_000_001, 9_223_372_036_854_775_807, 0, -5]
+        var sent = [String]()
+        var statuses = [String: Int]()
+        for round in 0..<40 {
+            var events = [String]()
+            for index in 0..<50 {
+                let id = "h\(round)-\(index)"
+                let license = licenses[Int(random.next() % UInt64(licenses.count))]
+                let roll = random.next() % 10
+                let platform = roll == 0 ? "tiktok" : "youtube"
+                let kind = ["view", "play", "use", "seconds"][Int(random.next() % 4)]
+                if roll == 1, let target = sent.randomElement(using: &random) {
+                    events.append(UsageIngestTests.event(id, license: license, kind: kind, quantity: 1, platform: platform, reverses: target))
+                } else if roll == 2, let again = sent.randomElement(using: &random) {
+                    events.append(UsageIngestTests.event(again, license: license, kind: kind, quantity: 5, platform: platform))
+                } else {
+                    let quantity = quantities[Int(random.next() % UInt64(quantities.count))]
+                    events.append(UsageIngestTests.event(id, license: license, kind: kind, quantity: quantity, platform: platform))
+                    sent.append(id)
+                }
+            }
+            let reply = try await UsageIngestTests.send(f, events, ndjson: round % 2 == 0, token: token)
+            #expect(reply.status == 200 || reply.status == 400, "\(reply.text.prefix(300))")
+            for result in reply.json["results"] as? [[String: Any]] ?? [] {
+                statuses[(result["status"] as? String ?? "?") + "/" + (result["limit"] as? String ?? ""), default: 0] += 1
+            }
+            if round % 10 == 9 { _ = try await f.grant(50_000_000, key: "between-\(round)") }  // top-ups charge waiting uses
+        }
+        #expect(statuses.keys.contains { $0.hasPrefix("accepted") } && statuses.keys.contains { $0.hasPrefix("rejected") }, "\(statuses)")
+        let b = try await f.balances()
+        #expect(b.sum == 0 && b.mismatched == 0)
+        let nonIntegers = try await f.server.services.database.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM ledger_balance WHERE typeof(balance_micros) != 'integer')
+                     + (SELECT count(*) FROM earnings_line WHERE typeof(gross_micros) != 'integer' OR typeof(quantity) != 'integer')
+                     + (SELECT count(*) FROM usage_counter WHERE typeof(total_quantity) != 'integer' OR typeof(charged_micros) != 'integer')
+                """) ?? -1
+        }
+        #expect(nonIntegers == 0)
+        // Every report a composer or the licensee reads still answers.
+        let period = PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000)))
+        for format in ["json", "csv", "tsv"] {
+            #expect(try await f.raw.send(.GET, "/v1/statements?period=\(period)&party=\(f.ada.id)&format=\(format)", token: f.adminToken).status == 200)
+        }
+        #expect(try await f.raw.send(.GET, "/v1/wallet/spend", token: f.liaToken).status == 200)
+    }
+}

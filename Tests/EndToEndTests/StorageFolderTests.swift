@@ -45,6 +45,9 @@ struct DatabaseIdentityTests {
         _ = try await ada.createAsset(Wire.CreateAsset(
             uploadID: try await ada.uploadFile(path: try TestFiles.tone(.wav16, seconds: 1), journal: nil), kind: .loop, title: "Kept"))
         await server.stop()
+        // Closed now (checkpointed, its -wal and -shm gone), not whenever the pool is freed:
+        // the tests below move and copy the file.
+        try server.services.database.close()
         return storage
     }
 
