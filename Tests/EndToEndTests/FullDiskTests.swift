@@ -58,6 +58,9 @@ struct FullDiskTests {
         expectProblem(patched, 507, "insufficient-storage")
         let created = try await raw.send(.POST, "/v1/uploads", token: token, headers: ["Tus-Resumable": "1.0.0", "Upload-Length": "10"])
         expectProblem(created, 507, "insufficient-storage")
+        // A second server started on the full disk says the disk is full.
+        let refusal = await #expect(throws: ServerSetupError.self) { _ = try await RunningServer.start(storage: "\(mountPoint)/second") }
+        #expect(refusal?.description.contains("is full") == true, "\(refusal?.description ?? "")")
         // The health check cannot write its probe file: 503, and the answer says why.
         #expect(await server.app.checkHealth() != nil)
         let health = try await raw.send(.GET, "/health")
