@@ -193,10 +193,8 @@ public func buildApplication(
 func startingOnAFullDisk<T>(_ layout: StorageLayout, _ step: () async throws -> T) async throws -> T {
     do {
         return try await step()
-    } catch let error as DurableFile.IOError where error.isOutOfSpace {
+    } catch let error where isDiskFull(error) {
         throw ServerSetupError(description: "The disk holding \(layout.root) is full (\(error)). Free some space, then start again; nothing was changed.")
-    } catch let error where DatabaseStorage.isFull(error) {
-        throw ServerSetupError(description: "The disk holding \(layout.root) is full (the database could not write). Free some space, then start again.")
     }
 }
 

@@ -41,9 +41,7 @@ struct ProblemMiddleware: RouterMiddleware {
             }
         case let error as DecodingError:
             return .badRequest(describe(error))
-        case let error as DurableFile.IOError where error.isOutOfSpace:
-            return .insufficientStorage()
-        case let error where DatabaseStorage.isFull(error):
+        case let error where isDiskFull(error):
             return .insufficientStorage()
         case let error as HTTPParserError:
             // The client's bytes broke HTTP/1.1 while the body was read (a malformed

@@ -116,7 +116,7 @@ struct PreviewWorker: Service {
     /// Whether a failed render failed for lack of space: the error says so, or (codecs report
     /// a failed write in their own words) the data folder has less than a few MiB left.
     func isOutOfSpace(_ error: any Error) async -> Bool {
-        if let error = error as? DurableFile.IOError, error.isOutOfSpace { return true }
+        if isDiskFull(error) { return true }
         let temp = app.layout.temp
         let available = try? await Blocking.file { DurableFile.availableBytes(temp) }
         guard let available = available ?? nil, available < Self.lowSpaceByteCount else { return false }
