@@ -2,7 +2,7 @@
 #   make serve   set up this machine, build, and run the server on ./Storage
 #   make test    set up this machine, build, and run every test (plus benchmark smoke runs)
 
-APT_PACKAGES := libsqlite3-dev libssl-dev libarchive-dev libsndfile1-dev libsodium-dev pkg-config sqlite3 wrk curl openssl chromium python3 python3-venv python3-pip
+APT_PACKAGES := libsqlite3-dev libssl-dev libarchive-dev libsndfile1-dev libsodium-dev pkg-config sqlite3 wrk curl jq openssl chromium python3 python3-venv python3-pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STORAGE ?= Storage
 PORT ?= 8080
@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 SCHEMATHESIS_VERSION := 4.32.5
 FUZZ_VENV := .build/fuzz-venv
 
-.PHONY: setup build release serve test load-test load-test-only soak bench-requests bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke fuzz crash-smoke crash-test clean
+.PHONY: setup build release serve demo test readme-test load-test load-test-only soak bench-requests bench-upload bench-search bench-pack bench-licensing bench-ingest bench-statements bench-smoke fuzz crash-smoke crash-test clean
 
 ## Install the Debian packages the build links against, only those missing.
 setup:
@@ -35,6 +35,17 @@ release: setup
 serve: release
 	.build/release/synclet serve --host $(HOST) --port $(PORT) --storage $(STORAGE)
 
+## A fresh folder filled with a small marketplace (a closed, paid-out month and a live one); it
+## prints how to serve it. DEMO=DIR picks the folder (it must not exist or be empty).
+DEMO ?= /tmp/synclet-demo
+demo: release
+	.build/release/synclet demo --storage $(DEMO)
+
+## Every line of the README's "Using it" section, run as written against a fresh `make serve`,
+## then what `synclet demo` says to try (~1 min): see Tests/Readme/readme_test.py.
+readme-test:
+	python3 Tests/Readme/readme_test.py
+
 ## Every test: unit, store, audio and end-to-end over real HTTP; then a short run of each benchmark,
 ## five kill -9s of the crash test, the fuzzer, and the load test (on a release build: a load
 ## test measures what runs in production).
@@ -45,6 +56,7 @@ test: setup
 	$(MAKE) --no-print-directory crash-smoke
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory load-test-only
+	$(MAKE) --no-print-directory readme-test
 	swift test --skip-build
 
 ## Every route class under 256 concurrent connections, alone and all at once, then misbehaving

@@ -60,10 +60,12 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // Templates, quotes, licenses, keys.
+        // DefaultTemplates is a link to the top-level Licenses/: the templates are compiled
+        // into the binary, so `synclet serve` needs no folder of them (--licenses overrides).
         .target(name: "Licensing", dependencies: [
             "SyncletCore", "SyncletCrypto", "Catalog", "Ledger", "Blocking",
             .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], resources: [.embedInCode("DefaultTemplates")]),
         // Usage events in, priced and booked, statement lines out.
         .target(name: "Usage", dependencies: [
             "SyncletCore", "Catalog", "Ledger", "Licensing", "Blocking",

@@ -65,7 +65,13 @@ public enum PackRule: String, Sendable, CaseIterable {
     case specialFile = "special-file"
     case duplicateName = "duplicate-name"
     case tooManyEntries = "too-many-entries"
+    /// The pack as a whole unpacks past `PackLimits.totalUncompressedByteCountMax`.
     case tooLarge = "too-large"
+    /// One entry unpacks past `PackLimits.entryUncompressedByteCountMax`.
+    case entryTooLarge = "entry-too-large"
+    /// An entry unpacks to more bytes than its header declares: a header that lies.
+    case sizeMismatch = "size-mismatch"
+    /// An entry still compressed past `PackLimits.compressionRatioMax` once past the ratio floor.
     case compressionRatio = "compression-ratio"
     case encrypted
     case unsupportedEntry = "unsupported-entry"

@@ -15,9 +15,13 @@ public struct PackLimits: Sendable, Equatable {
     public var entryCountMax: Int
     /// Uncompressed bytes over all entries, counted as they stream.
     public var totalUncompressedByteCountMax: Int64
-    /// Uncompressed ÷ compressed bytes allowed for one entry (a zip bomb has thousands).
+    /// Uncompressed bytes of any one entry, counted as it streams.
+    public var entryUncompressedByteCountMax: Int64
+    /// Uncompressed ÷ compressed bytes allowed for one entry once it has unpacked
+    /// `ratioCheckByteCountMin` bytes (a zip bomb has thousands, but so has digital silence).
     public var compressionRatioMax: Int64
-    /// Entries smaller than this are never judged by ratio (tiny files compress a lot legitimately).
+    /// Entries are judged by ratio only once they have unpacked this many bytes; until then
+    /// the size limits alone bound them (why: `PackExtraction.meter`).
     public var ratioCheckByteCountMin: Int64
     /// Bytes of pack.json, which is read into memory.
     public var packJSONByteCountMax: Int
@@ -25,6 +29,7 @@ public struct PackLimits: Sendable, Equatable {
     public init(_ limits: Limits = Limits()) {
         entryCountMax = limits.packEntryCountMax
         totalUncompressedByteCountMax = limits.packUncompressedByteCountMax
+        entryUncompressedByteCountMax = limits.packEntryUncompressedByteCountMax
         compressionRatioMax = limits.packCompressionRatioMax
         ratioCheckByteCountMin = limits.packRatioCheckByteCountMin
         packJSONByteCountMax = limits.packManifestByteCountMax
@@ -212,7 +217,7 @@ private final class PackExtraction {
         let name = PackPath.normalize(rawName)
         if PackPath.isJunk(name) {
             // Drained through the same meters, so junk cannot hide a bomb.
-            _ = try pump(archive, entryName: name, into: .discard)
+            _ = try pump(archive, entry: entry, entryName: name, into: .discard)
             return
         }
         try claim(name)
@@ -272,26 +277,32 @@ private final class PackExtraction {
                                "The entry \"\(name)\" is neither audio (WAV, AIFF, FLAC, MP3, Ogg, Opus), text (.txt, .md) nor a pack.json at the top of the pack. Remove it from the pack.")
         }
         try checkDeclaredSize(of: entry, named: name)
-        let extracted = try extractFile(named: name, fileExtension: fileExtension, from: archive)
+        let extracted = try extractFile(entry, named: name, fileExtension: fileExtension, from: archive)
         if isAudio { audio.append(extracted) } else { texts.append(extracted) }
     }
 
-    /// Refuses early when the header alone already breaks the total; streaming still counts,
-    /// since headers can lie.
+    /// Refuses early when the header alone already breaks a size limit; streaming still
+    /// counts, since headers can lie or declare nothing.
     private func checkDeclaredSize(of entry: OpaquePointer, named name: String) throws(Problem) {
-        guard archive_entry_size_is_set(entry) != 0 else { return }
-        if archive_entry_size(entry) > limits.totalUncompressedByteCountMax - uncompressedByteCount {
-            throw tooLarge(name)
-        }
+        guard let declared = Self.declaredByteCount(of: entry) else { return }
+        if declared > limits.entryUncompressedByteCountMax { throw entryTooLarge(name) }
+        if declared > limits.totalUncompressedByteCountMax - uncompressedByteCount { throw tooLarge(name) }
     }
 
-    private func extractFile(named name: String, fileExtension: String, from archive: OpaquePointer) throws(Problem) -> ExtractedEntry {
+    /// The size the entry's header declares, or nil when it declares none (as a zip written
+    /// as a stream does when read without its central directory).
+    private static func declaredByteCount(of entry: OpaquePointer) -> Int64? {
+        archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil
+    }
+
+    private func extractFile(_ entry: OpaquePointer, named name: String, fileExtension: String,
+                             from archive: OpaquePointer) throws(Problem) -> ExtractedEntry {
         let path = directory + "/" + Self.fileName(ordinal: writtenPaths.count + 1, fileExtension: fileExtension)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .extractionStorageFailed("open", errno) }
         writtenPaths.append(path)
         defer { close(fd) }
-        let byteCount = try pump(archive, entryName: name, into: .file(fd))
+        let byteCount = try pump(archive, entry: entry, entryName: name, into: .file(fd))
         guard fsync(fd) == 0 else { throw .extractionStorageFailed("fsync", errno) }
         return ExtractedEntry(name: name, path: path, byteCount: byteCount)
     }
@@ -311,7 +322,7 @@ private final class PackExtraction {
         if archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > Int64(limits.packJSONByteCountMax) {
             throw manifestTooLarge(name)
         }
-        _ = try pump(archive, entryName: name, into: .manifest)
+        _ = try pump(archive, entry: entry, entryName: name, into: .manifest)
         do throws(Problem) {
             manifest = try PackManifest.parse(manifestBytes)
         } catch {
@@ -323,14 +334,16 @@ private final class PackExtraction {
 
     // MARK: Streaming with meters
 
-    /// Streams the current entry's data into `sink`, a chunk at a time, counting the total
-    /// and the entry's compression ratio as it goes; returns the entry's byte count.
+    /// Streams the current entry's data into `sink`, a chunk at a time, metering each chunk
+    /// before it is delivered (see `meter`); returns the entry's byte count.
     ///
     /// Compressed bytes are read from `archive_filter_bytes(a, -1)`: the bytes of the upload
     /// itself that libarchive has consumed. It advances with consumption (not read-ahead) for
     /// zip (deflate, stored) and for tar.gz alike: for 200 MiB of zeros it moved ~1 KiB per
     /// 1 MiB produced in both, and ~1 MiB per 1 MiB for random data.
-    private func pump(_ archive: OpaquePointer, entryName name: String, into sink: DataSink) throws(Problem) -> Int64 {
+    private func pump(_ archive: OpaquePointer, entry: OpaquePointer, entryName name: String,
+                      into sink: DataSink) throws(Problem) -> Int64 {
+        let declared = Self.declaredByteCount(of: entry)
         let compressedStart = archive_filter_bytes(archive, -1)
         var produced: Int64 = 0
         while true {
@@ -341,22 +354,39 @@ private final class PackExtraction {
                                    "The pack is damaged or cut short in \"\(name)\" (\(archiveErrorMessage(archive))). Upload it again.")
             }
             produced += Int64(count)
-            try meter(archive, entryName: name, produced: produced, chunkByteCount: Int64(count),
+            try meter(archive, entryName: name, produced: produced, declared: declared, chunkByteCount: Int64(count),
                       compressedStart: compressedStart)
             try deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), to: sink, entryName: name)
         }
     }
 
-    private func meter(_ archive: OpaquePointer, entryName name: String, produced: Int64, chunkByteCount: Int64,
-                       compressedStart: Int64) throws(Problem) {
+    /// Refuses the entry at the first chunk that takes it past a bound, before that chunk is
+    /// delivered, so nothing past a bound is ever written: more bytes than its header declared
+    /// (a header that lies), than one entry may unpack to, or than the whole pack may.
+    ///
+    /// The compression ratio is a second line, not the first. Digital silence, which most of
+    /// a real vocal or FX stem is, deflates about 1000:1, so a ratio alone cannot tell an
+    /// honest stem from a bomb; and what a bomb threatens, disk and time, the sizes above
+    /// bound exactly. So an entry is judged by ratio only once it has unpacked
+    /// `ratioCheckByteCountMin` bytes (1 GiB by default, over an hour of 48 kHz 24-bit
+    /// stereo): an entry still compressed that far by then is padding, not music, and the
+    /// check keeps a server whose operator raised the per-entry limit from writing
+    /// gibibytes of nothing.
+    private func meter(_ archive: OpaquePointer, entryName name: String, produced: Int64, declared: Int64?,
+                       chunkByteCount: Int64, compressedStart: Int64) throws(Problem) {
         uncompressedByteCount += chunkByteCount
+        if let declared, produced > declared {
+            throw .hostilePack(.sizeMismatch, entry: name,
+                               "The entry \"\(name)\" unpacks to more than the \(declared) bytes its header declares, as a crafted zip does. Upload the pack as your archiver wrote it.")
+        }
+        guard produced <= limits.entryUncompressedByteCountMax else { throw entryTooLarge(name) }
         guard uncompressedByteCount <= limits.totalUncompressedByteCountMax else { throw tooLarge(name) }
         guard produced >= limits.ratioCheckByteCountMin else { return }
         let compressed = max(archive_filter_bytes(archive, -1) - compressedStart, 1)
         let (bound, overflow) = limits.compressionRatioMax.multipliedReportingOverflow(by: compressed)
         if !overflow && produced > bound {
             throw .hostilePack(.compressionRatio, entry: name,
-                               "The entry \"\(name)\" expands more than \(limits.compressionRatioMax) times its compressed size, as a zip bomb does. Upload the files without such compression.")
+                               "Past its first \(limits.ratioCheckByteCountMin) bytes, the entry \"\(name)\" still expands more than \(limits.compressionRatioMax) times its compressed size, as a zip bomb does. Upload the files without such compression.")
         }
     }
 
@@ -448,6 +478,11 @@ private final class PackExtraction {
     private func tooLarge(_ name: String) -> Problem {
         .hostilePack(.tooLarge, entry: name,
                      "Unpacked, the pack exceeds \(limits.totalUncompressedByteCountMax) bytes (reached at \"\(name)\"). Split it into smaller packs.")
+    }
+
+    private func entryTooLarge(_ name: String) -> Problem {
+        .hostilePack(.entryTooLarge, entry: name,
+                     "Unpacked, the entry \"\(name)\" exceeds \(limits.entryUncompressedByteCountMax) bytes, the most one file of a pack may hold. Export it in shorter parts.")
     }
 
     private func manifestTooLarge(_ name: String) -> Problem {

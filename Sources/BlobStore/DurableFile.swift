@@ -109,6 +109,31 @@ public enum DurableFile {
         }
     }
 
+    /// The first folder along `path` that does not exist (what `makeDirectories` would
+    /// create first), or nil when `path` exists.
+    public static func firstMissingAncestor(of path: String) -> String? {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            var info = stat()
+            if lstat(current, &info) != 0 { return current }
+        }
+        return nil
+    }
+
+    /// Removes a folder this process made and everything in it (links are removed, never
+    /// followed). Only for a tree proved to be this process's own; errors are ignored.
+    public static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in list(path) { removeTree("\(path)/\(name)") }
+            _ = rmdir(path)
+        } else {
+            _ = unlink(path)
+        }
+    }
+
     /// Names in a directory, without "." and "..".
     public static func list(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }

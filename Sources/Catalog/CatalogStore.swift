@@ -203,14 +203,28 @@ public struct CatalogStore: Sendable {
     public func createAsset(_ new: NewAsset, consuming uploadID: UploadID) async throws -> AssetRecord {
         try await writer.write { db in
             let record = try Self.insert(db, new)
-            try Self.consumeUpload(db, uploadID)
+            try Self.consumeUpload(db, uploadID, madeInto: record.id, owner: new.ownerID, now: new.now)
             return record
+        }
+    }
+
+    /// The asset `owner`'s upload `id` made, if it was consumed: what a repeated request
+    /// to create an asset from it answers.
+    public func asset(madeFrom id: UploadID, owner: PartyID) async throws -> AssetRecord? {
+        try await writer.pooledRead { db in
+            try AssetRecord.fetchOne(db, sql: """
+                SELECT asset.* FROM consumed_upload JOIN asset ON asset.id = consumed_upload.asset_id
+                WHERE consumed_upload.upload_id = ? AND consumed_upload.owner_id = ?
+                """, arguments: [id, owner])
         }
     }
 
     static func insert(_ db: Database, _ new: NewAsset) throws -> AssetRecord {
         try checkReferences(db, metadata: new.metadata, owner: new.ownerID)
-        let record = new.record
+        var record = new.record
+        if new.metadata.kind == .stem, let trackID = new.metadata.trackID, let track = try AssetRecord.fetchOne(db, key: trackID) {
+            record.inheritMusicalFacts(from: track)
+        }
         try record.insert(db)
         // Stems without their own splits follow the track's; everything else defaults to the owner.
         let splits = new.metadata.splits ?? (new.metadata.kind == .stem ? nil : Splits.sole(new.ownerID))
@@ -221,9 +235,11 @@ public struct CatalogStore: Sendable {
         return record
     }
 
-    /// An upload is consumed by exactly one asset or pack.
-    static func consumeUpload(_ db: Database, _ id: UploadID) throws {
+    /// An upload is consumed by exactly one asset or pack; which one is kept.
+    static func consumeUpload(_ db: Database, _ id: UploadID, madeInto asset: AssetID, owner: PartyID, now: Timestamp) throws {
         guard try UploadRecord.deleteOne(db, key: id) else { throw Problem.notFound("Upload \(id)") }
+        try db.execute(sql: "INSERT INTO consumed_upload (upload_id, owner_id, asset_id, consumed_at) VALUES (?, ?, ?, ?)",
+                       arguments: [id, owner, asset, now.millisecondsSince1970])
     }
 
     static func checkReferences(_ db: Database, metadata: AssetMetadata, owner: PartyID) throws {

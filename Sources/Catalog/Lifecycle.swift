@@ -42,7 +42,7 @@ extension CatalogStore {
             case .clear: record.musicalKey = nil; record.camelot = nil
             case .set(let key): record.musicalKey = key.name; record.camelot = key.camelot
             }
-            if let tags = changes.tags { record.tags = tags }
+            record.tags = try changes.resultingTags(from: record.tags)
             if let moods = changes.moods { record.moods = moods }
             if let genres = changes.genres { record.genres = genres }
             if let instruments = changes.instruments { record.instruments = instruments }
@@ -57,6 +57,7 @@ extension CatalogStore {
                     startSeconds: changes.previewStartSeconds ?? Double(record.previewStartMilliseconds) / 1000,
                     durationSeconds: changes.previewDurationSeconds ?? Double(record.previewDurationMilliseconds) / 1000,
                     watermark: changes.previewWatermark ?? record.previewWatermark)
+                if record.blobSHA256 != nil { try window.check(assetMilliseconds: record.durationMilliseconds) }
                 record.previewStartMilliseconds = window.startMilliseconds
                 record.previewDurationMilliseconds = window.durationMilliseconds
                 record.previewWatermark = window.watermark

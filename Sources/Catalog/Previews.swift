@@ -114,7 +114,7 @@ extension CatalogStore {
                 attachment.assetID = trackRecord.id
                 try attachment.insert(db, onConflict: .replace)
             }
-            try Self.consumeUpload(db, uploadID)
+            try Self.consumeUpload(db, uploadID, madeInto: trackRecord.id, owner: owner, now: track?.now ?? stems.first?.now ?? Timestamp(millisecondsSince1970: 0))
             return (trackRecord, created)
         }
     }

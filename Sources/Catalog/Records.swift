@@ -133,6 +133,20 @@ public enum PreviewStatus: String, Codable, Sendable, CaseIterable, DatabaseValu
 
 /// An asset row. A track made from a stem pack without a full mix has no file: its file
 /// and audio columns are then all nil (the schema enforces all-or-none).
+extension AssetRecord {
+    /// A stem plays in its track's tempo and key and carries its tags, unless it was given
+    /// its own: so it is found by the tempo, key, harmonic and tag searches its track is.
+    /// Copied when the stem is made; what the stem states itself wins.
+    public mutating func inheritMusicalFacts(from track: AssetRecord) {
+        if bpm == nil { bpm = track.bpm }
+        if musicalKey == nil {
+            musicalKey = track.musicalKey
+            camelot = track.camelot
+        }
+        if tags.isEmpty { tags = track.tags }
+    }
+}
+
 public struct AssetRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "asset"
     public var id: AssetID

@@ -212,6 +212,18 @@ public enum CatalogSchema {
                 );
                 """)
         }
+        // Which asset each consumed upload made, so that a repeated "create the asset from
+        // this upload" (a client retrying after losing the answer) gets that asset again.
+        migrator.registerMigration("catalog-5-consumed-uploads") { db in
+            try db.execute(sql: """
+                CREATE TABLE consumed_upload (
+                    upload_id TEXT PRIMARY KEY NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES party(id),
+                    asset_id TEXT NOT NULL REFERENCES asset(id),
+                    consumed_at INTEGER NOT NULL CHECK (typeof(consumed_at) = 'integer')
+                ) WITHOUT ROWID;
+                """)
+        }
     }
 }
 

@@ -195,6 +195,9 @@ extension CatalogStore {
         if let high = query.durationMillisecondsMax { add("asset.duration_ms <= ?", [high]) }
         if let vocals = query.vocals { add("asset.vocals = ?", [vocals ? 1 : 0]) }
         if let composer = query.composer { add("asset.owner_id = ?", [composer.rawValue]) }
+        if let name = query.composerName {
+            add("asset.owner_id IN (SELECT id FROM party WHERE kind = 'composer' AND display_name = ? COLLATE NOCASE)", [name])
+        }
         if let hasStems = query.hasStems {
             add("\(hasStems ? "" : "NOT ")EXISTS (SELECT 1 FROM asset AS stem WHERE stem.track_id = asset.id AND stem.status = 'published')")
         }

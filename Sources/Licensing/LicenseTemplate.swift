@@ -18,15 +18,6 @@ public struct Pricing: Codable, Sendable, Equatable {
         case perPlayMicros = "per_play_micros"
         case perUseMicros = "per_use_micros"
     }
-
-    /// What the stated use would cost with its expected views: the flat price plus
-    /// floor(views × price per 1,000 ÷ 1,000). Used to order quotes, never to charge.
-    public func estimate(for use: IntendedUse) -> Int64 {
-        // Saturates rather than traps: an estimate only orders quotes.
-        let views = Money.floorProductIfRepresentable(quantity: use.expectedViews, priceMicros: per1000ViewsMicros, per: 1000) ?? .max
-        let (sum, overflow) = flatMicros.addingReportingOverflow(views)
-        return overflow ? .max : sum
-    }
 }
 
 /// What happens to usage beyond the envelope.
@@ -76,20 +67,40 @@ public struct TemplateCatalog: Sendable {
         public var description: String { "License template \(file): \(field): \(reason)" }
     }
 
+    /// The templates compiled into the binary: the repository's `Licenses/` folder as it
+    /// was at build time (`synclet serve` without `--licenses`).
+    public static func builtIn() throws(InvalidTemplate) -> TemplateCatalog {
+        try load(files: BuiltInTemplates.files, source: "(built in)")
+    }
+
+    /// The file names compiled in (`ID.json`, `ID.md`), sorted.
+    public static var builtInFileNames: [String] { BuiltInTemplates.names }
+
     /// Reads every `ID.json` + `ID.md` pair in `directory` and validates it.
     public static func load(directory: String) throws(InvalidTemplate) -> TemplateCatalog {
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         } catch {
-            throw InvalidTemplate(file: directory, field: "-", reason: "cannot read the folder (\(error.localizedDescription)); pass --licenses with the folder of templates")
+            throw InvalidTemplate(file: directory, field: "-", reason: "cannot read the folder (\(error.localizedDescription)); pass --licenses with the folder of templates, or leave it out for the built-in ones")
         }
+        var files = [String: [UInt8]]()
+        for name in names where name.hasSuffix(".json") || name.hasSuffix(".md") {
+            if let data = FileManager.default.contents(atPath: "\(directory)/\(name)") { files[name] = Array(data) }
+        }
+        return try load(files: files, source: directory)
+    }
+
+    /// Validates every `ID.json` among `files` (name → bytes) with its `ID.md`; `source`
+    /// names where they came from in messages.
+    public static func load(files: [String: [UInt8]], source: String) throws(InvalidTemplate) -> TemplateCatalog {
+        let names = files.keys.filter { $0.hasSuffix(".json") }.sorted()
         guard !names.isEmpty else {
-            throw InvalidTemplate(file: directory, field: "-", reason: "no templates (ID.json + ID.md) found")
+            throw InvalidTemplate(file: source, field: "-", reason: "no templates (ID.json + ID.md) found")
         }
         var templates = [LicenseTemplate]()
         for name in names {
-            templates.append(try loadOne(directory: directory, jsonName: name))
+            templates.append(try loadOne(files: files, jsonName: name))
         }
         let catalog = TemplateCatalog(templates: templates)
         for template in catalog.templates {
@@ -101,12 +112,12 @@ public struct TemplateCatalog: Sendable {
         return catalog
     }
 
-    static func loadOne(directory: String, jsonName: String) throws(InvalidTemplate) -> LicenseTemplate {
-        let path = "\(directory)/\(jsonName)"
+    static func loadOne(files: [String: [UInt8]], jsonName: String) throws(InvalidTemplate) -> LicenseTemplate {
         let id = String(jsonName.dropLast(".json".count))
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = files[jsonName] else {
             throw InvalidTemplate(file: jsonName, field: "-", reason: "cannot be read")
         }
+        let data = Data(bytes)
         var template: LicenseTemplate
         do {
             template = try JSONDecoder().decode(LicenseTemplate.self, from: data)
@@ -122,7 +133,7 @@ public struct TemplateCatalog: Sendable {
             throw InvalidTemplate(file: jsonName, field: "-", reason: "is not valid JSON")
         }
         try validate(template, file: jsonName, expectedID: id)
-        guard let terms = FileManager.default.contents(atPath: "\(directory)/\(id).md").flatMap({ String(data: $0, encoding: .utf8) }),
+        guard let terms = files["\(id).md"].flatMap({ String(validating: $0, as: UTF8.self) }),
               !terms.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         else {
             throw InvalidTemplate(file: "\(id).md", field: "-", reason: "the terms file is missing or empty; every template needs its terms in plain language")
@@ -164,41 +175,5 @@ public struct TemplateCatalog: Sendable {
             throw fail("pricing", "a template must cost something")
         }
         guard t.beyondEnvelope.action == "flag" else { throw fail("beyond_envelope.action", "must be \"flag\"") }
-    }
-}
-
-/// One template's answer to a quote request.
-public struct QuoteOption: Codable, Sendable, Equatable {
-    public var template: String
-    public var version: Int
-    public var name: String
-    public var covers: Bool
-    /// The limits the use breaks (empty when it is covered).
-    public var violations: [EnvelopeViolation]
-    public var pricing: Pricing
-    /// Flat price plus the expected views at the per-view price: for comparing, not charging.
-    public var estimatedMicros: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case template, version, name, covers, violations, pricing
-        case estimatedMicros = "estimated_micros"
-    }
-}
-
-extension TemplateCatalog {
-    /// Every template's answer for a use: those that cover it first, cheapest first; then
-    /// those that do not, each with the limits it breaks.
-    public func quote(_ use: IntendedUse) -> [QuoteOption] {
-        let options = templates.map { template in
-            let violations = template.envelope.violations(of: use)
-            return QuoteOption(template: template.id, version: template.version, name: template.name,
-                               covers: violations.isEmpty, violations: violations, pricing: template.pricing,
-                               estimatedMicros: template.pricing.estimate(for: use))
-        }
-        return options.sorted { a, b in
-            if a.covers != b.covers { return a.covers }
-            if a.estimatedMicros != b.estimatedMicros { return a.estimatedMicros < b.estimatedMicros }
-            return a.template < b.template
-        }
     }
 }

@@ -5,29 +5,40 @@ extension Wire {
     public struct QuoteRequest: Codable, Sendable, Equatable {
         public var assetID: AssetID
         public var use: IntendedUse
-        public init(assetID: AssetID, use: IntendedUse) {
+        /// Productions (videos, episodes, streams) expected over the term; absent: 1.
+        public var expectedProductions: Int64?
+        /// Plays expected over the term; absent: 0.
+        public var expectedPlays: Int64?
+        public init(assetID: AssetID, use: IntendedUse, expectedProductions: Int64? = nil, expectedPlays: Int64? = nil) {
             self.assetID = assetID
             self.use = use
+            self.expectedProductions = expectedProductions
+            self.expectedPlays = expectedPlays
         }
         enum CodingKeys: String, CodingKey {
             case use
             case assetID = "asset_id"
+            case expectedProductions = "expected_productions"
+            case expectedPlays = "expected_plays"
         }
     }
 
     public struct Quote: Codable, Sendable, Equatable {
         public var assetID: AssetID
         public var use: IntendedUse
+        /// The views, productions and plays every estimate counts.
+        public var assumed: ExpectedUsage
         public var currency: String
         public var options: [QuoteOption]
-        public init(assetID: AssetID, use: IntendedUse, currency: String, options: [QuoteOption]) {
+        public init(assetID: AssetID, use: IntendedUse, assumed: ExpectedUsage, currency: String, options: [QuoteOption]) {
             self.assetID = assetID
             self.use = use
+            self.assumed = assumed
             self.currency = currency
             self.options = options
         }
         enum CodingKeys: String, CodingKey {
-            case use, currency, options
+            case use, assumed, currency, options
             case assetID = "asset_id"
         }
     }

@@ -14,9 +14,11 @@ extension SyncletClient {
         return list.items
     }
 
-    /// Every template's answer for one use of a published asset.
-    public func quote(asset: AssetID, use: IntendedUse) async throws -> Wire.Quote {
-        try await json(.POST, "/v1/quotes", body: Wire.QuoteRequest(assetID: asset, use: use))
+    /// Every template's answer for one use of a published asset, estimated for the
+    /// productions and plays expected (nil: the server's defaults, 1 and 0).
+    public func quote(asset: AssetID, use: IntendedUse, productions: Int64? = nil, plays: Int64? = nil) async throws -> Wire.Quote {
+        try await json(.POST, "/v1/quotes", body: Wire.QuoteRequest(assetID: asset, use: use, expectedProductions: productions,
+                                                                    expectedPlays: plays))
     }
 
     // MARK: Licenses

@@ -65,6 +65,17 @@ extension SyncletClient {
 
     /// Reports a batch of usage events as a JSON array. Each event comes back with its own
     /// result; a repeat of an `event_id` is a duplicate and is never charged again.
+    /// The platforms a reporter may report usage for (operator); returns them as stored.
+    public func setReporterPlatforms(_ reporter: PartyID, _ platforms: [String]) async throws -> [String] {
+        let stored: ReporterPlatforms = try await json(.PUT, "/v1/reporters/\(reporter)/platforms",
+                                                       body: ReporterPlatforms(platforms: platforms))
+        return stored.platforms
+    }
+
+    struct ReporterPlatforms: Codable {
+        var platforms: [String]
+    }
+
     public func reportUsage(events: [UsageEventInput]) async throws -> UsageBatchResult {
         guard !events.isEmpty else {
             throw ClientError(status: nil, problem: nil, message: "There are no usage events to report.")
@@ -134,6 +145,11 @@ extension SyncletClient {
     public func payoutCSV(period: Period, to path: String,
                           onBytes: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> (status: Int, byteCount: Int64) {
         try await download("/v1/periods/\(period)/payouts", to: path, onBytes: onBytes)
+    }
+
+    /// Operator: streams a closed month's payout batch to `write` as it arrives (`-o -`).
+    public func payoutCSV(period: Period, writing write: ([UInt8]) throws -> Void) async throws -> (status: Int, byteCount: Int64) {
+        try await download("/v1/periods/\(period)/payouts", writing: write)
     }
 
     // MARK: Wallet spending

@@ -128,6 +128,20 @@ public struct SyncletClient: Sendable {
         return (Int(response.status.code), total)
     }
 
+    /// Streams any file route's body to `write` as it arrives (standard output for `-o -`):
+    /// no temp file, so a failure part-way leaves what was written. Returns the status and
+    /// the bytes passed on.
+    public func download(_ route: String, writing write: ([UInt8]) throws -> Void) async throws -> (status: Int, byteCount: Int64) {
+        let response = try await execute(makeRequest(.GET, route), timeout: uploadTimeout)
+        guard response.status == .ok else { throw try await failure(response) }
+        var total: Int64 = 0
+        for try await chunk in response.body {
+            try write(Array(chunk.readableBytesView))
+            total += Int64(chunk.readableBytes)
+        }
+        return (Int(response.status.code), total)
+    }
+
     // MARK: Plumbing
 
     static func pageQuery(cursor: String?, limit: Int?) -> String {

@@ -79,13 +79,19 @@ extension SyncletClient {
     /// `progress` is called with (bytes done, total) — starting at the resumed offset.
     /// Transient failures (a dropped connection, an offset conflict) are retried from the
     /// server's offset up to `attemptCountMax` times.
-    public func uploadFile(path: String, journal: UploadJournal?, attemptCountMax: Int = 5,
-                           progress: @escaping @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> UploadID {
+    /// The journal's key for a file (this server, its absolute path, size and modification
+    /// time: an edited file is a new upload) and its size.
+    public func journalKey(forFile path: String) throws -> (key: String, size: Int64) {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         guard size > 0 else { throw ClientError(status: nil, problem: nil, message: "\(path) is empty; there is nothing to upload.") }
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let fileKey = UploadJournal.key(server: server, path: path, size: size, modified: modified)
+        return (UploadJournal.key(server: server, path: path, size: size, modified: modified), size)
+    }
+
+    public func uploadFile(path: String, journal: UploadJournal?, attemptCountMax: Int = 5,
+                           progress: @escaping @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> UploadID {
+        let (fileKey, size) = try journalKey(forFile: path)
 
         var state: UploadState? = nil
         if let known = journal?.upload(for: fileKey) { state = try await uploadState(known) }
@@ -173,6 +179,21 @@ public final class UploadJournal: @unchecked Sendable {
             entries[key] = id.rawValue
             save(entries)
         }
+    }
+
+    /// Marks the file's upload as made into `asset`: the entry stays, so running the same
+    /// command again asks the server for that upload's asset instead of uploading anew.
+    public func recordAsset(_ asset: AssetID, for key: String) {
+        lock.withLock {
+            var entries = load()
+            entries["asset|" + key] = asset.rawValue
+            save(entries)
+        }
+    }
+
+    /// The asset an earlier run made from this file, if the journal knows one.
+    public func asset(for key: String) -> AssetID? {
+        lock.withLock { load()["asset|" + key].flatMap { AssetID($0) } }
     }
 
     public func forget(_ id: UploadID) {

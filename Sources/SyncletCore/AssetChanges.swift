@@ -41,6 +41,9 @@ extension Wire {
         public var bpm: FieldChange<Double> = .unchanged
         public var key: FieldChange<String> = .unchanged
         public var tags: [String]?
+        /// Tags added to (or removed from) the current ones; not with `tags`, which replaces them.
+        public var addTags: [String]?
+        public var removeTags: [String]?
         public var moods: [String]?
         public var genres: [String]?
         public var instruments: [String]?
@@ -57,6 +60,8 @@ extension Wire {
             case previewStartSeconds = "preview_start_seconds"
             case previewDurationSeconds = "preview_duration_seconds"
             case previewWatermark = "preview_watermark"
+            case addTags = "add_tags"
+            case removeTags = "remove_tags"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -65,6 +70,8 @@ extension Wire {
             bpm = try c.decodeChange(Double.self, forKey: .bpm)
             key = try c.decodeChange(String.self, forKey: .key)
             tags = try c.decodeIfPresent([String].self, forKey: .tags)
+            addTags = try c.decodeIfPresent([String].self, forKey: .addTags)
+            removeTags = try c.decodeIfPresent([String].self, forKey: .removeTags)
             moods = try c.decodeIfPresent([String].self, forKey: .moods)
             genres = try c.decodeIfPresent([String].self, forKey: .genres)
             instruments = try c.decodeIfPresent([String].self, forKey: .instruments)
@@ -81,6 +88,8 @@ extension Wire {
             try c.encodeChange(bpm, forKey: .bpm)
             try c.encodeChange(key, forKey: .key)
             try c.encodeIfPresent(tags, forKey: .tags)
+            try c.encodeIfPresent(addTags, forKey: .addTags)
+            try c.encodeIfPresent(removeTags, forKey: .removeTags)
             try c.encodeIfPresent(moods, forKey: .moods)
             try c.encodeIfPresent(genres, forKey: .genres)
             try c.encodeIfPresent(instruments, forKey: .instruments)
@@ -121,6 +130,10 @@ public struct AssetChanges: Sendable, Equatable {
     public var bpm: FieldChange<Double>
     public var key: FieldChange<MusicalKey>
     public var tags: [String]?
+    public var addTags: [String]?
+    public var removeTags: [String]?
+    /// The tag limit in force when the edit was checked (add_tags may pass it).
+    public var tagCountMax: Int
     public var moods: [String]?
     public var genres: [String]?
     public var instruments: [String]?
@@ -152,6 +165,12 @@ public struct AssetChanges: Sendable, Equatable {
             key = .set(parsed)
         }
         tags = try request.tags.map { list throws(Problem) in try AssetMetadata.normalizedList(list, field: "tags", limits: limits) }
+        if request.tags != nil && (request.addTags != nil || request.removeTags != nil) {
+            throw .invalid("tags replaces every tag; add_tags and remove_tags change some. Send one or the other.", field: "tags")
+        }
+        tagCountMax = limits.tagCountMax
+        addTags = try request.addTags.map { list throws(Problem) in try AssetMetadata.normalizedList(list, field: "add_tags", limits: limits) }
+        removeTags = try request.removeTags.map { list throws(Problem) in try AssetMetadata.normalizedList(list, field: "remove_tags", limits: limits) }
         moods = try request.moods.map { list throws(Problem) in try AssetMetadata.normalizedList(list, field: "moods", limits: limits) }
         genres = try request.genres.map { list throws(Problem) in try AssetMetadata.normalizedList(list, field: "genres", limits: limits) }
         instruments = try request.instruments.map { list throws(Problem) in try AssetMetadata.normalizedList(list, field: "instruments", limits: limits) }
@@ -168,6 +187,21 @@ public struct AssetChanges: Sendable, Equatable {
         previewStartSeconds = request.previewStartSeconds
         previewDurationSeconds = request.previewDurationSeconds
         previewWatermark = request.previewWatermark
+    }
+
+    /// The tags after this edit, given the current ones: replaced, or with `add_tags` added
+    /// (after the current ones, each once) and `remove_tags` removed. Refuses more than the
+    /// limit allows.
+    public func resultingTags(from current: [String]) throws(Problem) -> [String] {
+        if let tags { return tags }
+        var result = current
+        for tag in addTags ?? [] where !result.contains(tag) { result.append(tag) }
+        let removed = Set(removeTags ?? [])
+        result.removeAll { removed.contains($0) }
+        guard result.count <= tagCountMax else {
+            throw .invalid("An asset may hold at most \(tagCountMax) tags; this edit would make \(result.count).", field: "add_tags")
+        }
+        return result
     }
 
     /// Whether the preview must be rendered again.

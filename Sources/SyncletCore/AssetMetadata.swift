@@ -127,4 +127,20 @@ public struct PreviewWindow: Sendable, Equatable {
         durationMilliseconds = Int64((duration * 1000).rounded())
         self.watermark = watermark ?? false
     }
+
+    /// Refuses a window that starts at or after the end of audio lasting `assetMilliseconds`
+    /// (checked at upload and at every edit, so a preview never fails for it later).
+    public func check(assetMilliseconds: Int64) throws(Problem) {
+        guard startMilliseconds >= assetMilliseconds, assetMilliseconds > 0 else { return }
+        throw .invalid("preview_start_seconds is \(Double(startMilliseconds) / 1000) but the audio lasts \(Double(assetMilliseconds) / 1000) s; "
+                       + "start the preview inside it.", field: "preview_start_seconds")
+    }
+
+    /// How long the preview of audio lasting `assetMilliseconds` really plays: the window,
+    /// or less when the audio ends first (a short loop).
+    /// 0 for `assetMilliseconds`: no audio of its own (a track of stems), the window as set.
+    public static func playingMilliseconds(startMilliseconds: Int64, durationMilliseconds: Int64, assetMilliseconds: Int64) -> Int64 {
+        guard assetMilliseconds > 0 else { return durationMilliseconds }
+        return min(durationMilliseconds, max(0, assetMilliseconds - startMilliseconds))
+    }
 }

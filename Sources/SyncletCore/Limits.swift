@@ -77,13 +77,18 @@ public struct Limits: Sendable, Equatable {
 
     /// Entries in a stem pack, directories included.
     public var packEntryCountMax: Int = 512
-    /// Bytes a pack may unpack to in all.
+    /// Bytes a pack may unpack to in all, counted as they stream.
     public var packUncompressedByteCountMax: Int64 = 8 * 1024 * 1024 * 1024
-    /// Uncompressed ÷ compressed bytes for one pack entry: above it, a bomb.
+    /// Bytes one entry of a pack may unpack to, counted as they stream: 4 GiB, the most a
+    /// WAV file can hold (its sizes are 32-bit) and the default largest upload.
+    public var packEntryUncompressedByteCountMax: Int64 = 4 * 1024 * 1024 * 1024
+    /// Uncompressed ÷ compressed bytes for one pack entry past `packRatioCheckByteCountMin`:
+    /// above it, a bomb.
     public var packCompressionRatioMax: Int64 = 100
-    /// Bytes an entry may unpack to before its compression ratio is checked: tiny files
-    /// compress extremely well and are harmless.
-    public var packRatioCheckByteCountMin: Int64 = 1024 * 1024
+    /// Bytes an entry must unpack to before its compression ratio is checked. Digital silence
+    /// deflates about 1000:1 and real vocal and FX stems are mostly silence, so below this
+    /// only the size limits judge an entry; 1 GiB is over an hour of 48 kHz 24-bit stereo.
+    public var packRatioCheckByteCountMin: Int64 = 1024 * 1024 * 1024
     /// Bytes of a pack's `pack.json`.
     public var packManifestByteCountMax: Int = 1024 * 1024
 
@@ -217,10 +222,12 @@ extension Limits {
                      "Entries in a stem pack, folders included."),
         LimitSetting("pack-unpacked-max-bytes", \.packUncompressedByteCountMax, .bytes,
                      "Bytes a pack may unpack to in all."),
+        LimitSetting("pack-entry-unpacked-max-bytes", \.packEntryUncompressedByteCountMax, .bytes,
+                     "Bytes one entry of a pack may unpack to (a WAV file holds at most 4 GiB)."),
         LimitSetting("pack-max-compression-ratio", \.packCompressionRatioMax, .count,
-                     "Unpacked ÷ packed size of one entry above which it is refused as a bomb."),
+                     "Unpacked ÷ packed size above which an entry, once past pack-ratio-check-min-bytes, is refused as a bomb."),
         LimitSetting("pack-ratio-check-min-bytes", \.packRatioCheckByteCountMin, .bytes, min: 0,
-                     "An entry is held to the compression ratio once it unpacks to this many bytes."),
+                     "An entry is held to the compression ratio only once it has unpacked this many bytes: silence, much of a real stem, deflates about 1000:1."),
         LimitSetting("pack-manifest-max-bytes", \.packManifestByteCountMax, .bytes,
                      "Largest `pack.json`."),
         // Public verification

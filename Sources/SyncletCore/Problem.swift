@@ -46,6 +46,10 @@ extension Problem {
         Problem(status: 409, type: type, title: "The request conflicts with the current state",
                 detail: detail, extensions: extensions)
     }
+    /// If-Match named no current representation (RFC 9110 §13.1.1). tus versions have their own type.
+    public static func preconditionFailed(_ detail: String) -> Problem {
+        Problem(status: 412, type: "precondition-failed", title: "A precondition failed", detail: detail)
+    }
     public static func tooLarge(_ detail: String) -> Problem {
         Problem(status: 413, type: "too-large", title: "The content is too large", detail: detail)
     }

@@ -16,6 +16,8 @@ public struct SearchQuery: Sendable, Equatable {
     public var durationMillisecondsMax: Int64?
     public var vocals: Bool?
     public var composer: PartyID?
+    /// A composer named by display name instead of id (exact, ignoring ASCII case).
+    public var composerName: String?
     public var hasStems: Bool?
     /// Only the caller's own assets (any status but withdrawn unless `status` says so).
     public var mine: Bool
@@ -63,8 +65,15 @@ public struct SearchQuery: Sendable, Equatable {
         }
         vocals = try Self.flag(parameters("vocals"), "vocals")
         if let text = parameters("composer") {
-            guard let id = PartyID(text) else { throw .badRequest("composer must be a party id (pty_…).", field: "composer") }
-            composer = id
+            if let id = PartyID(text) {
+                composer = id
+            } else {
+                let name = String(text.trimmingWhitespace())
+                guard !name.isEmpty, name.unicodeScalars.count <= 200 else {
+                    throw .badRequest("composer is a party id (pty_…) or a composer's name of 1 to 200 characters.", field: "composer")
+                }
+                composerName = name
+            }
         }
         hasStems = try Self.flag(parameters("has_stems"), "has_stems")
         mine = try Self.flag(parameters("mine"), "mine") ?? false

@@ -158,6 +158,28 @@ extension Wire {
         }
     }
 
+    /// One stem of a track, as the track's detail lists it.
+    public struct StemSummary: Codable, Sendable, Equatable {
+        public var id: AssetID
+        public var title: String
+        public var role: String?
+        public var status: AssetStatus
+        public var durationSeconds: Double
+
+        public init(id: AssetID, title: String, role: String?, status: AssetStatus, durationSeconds: Double) {
+            self.id = id
+            self.title = title
+            self.role = role
+            self.status = status
+            self.durationSeconds = durationSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, title, role, status
+            case durationSeconds = "duration_seconds"
+        }
+    }
+
     /// An asset. `file` and `splits` are private: only the owner and the operator see them.
     /// `audio` and `file` are absent for a track made of stems alone.
     public struct Asset: Codable, Sendable, Equatable {
@@ -186,6 +208,10 @@ extension Wire {
         public var preview: PreviewInfo
         public var createdAt: Timestamp
         public var publishedAt: Timestamp?
+        /// A track's stems the viewer may see, and the names of its text files: only in the
+        /// answer about one asset (`GET /v1/assets/{id}`), never in lists.
+        public var stems: [StemSummary]? = nil
+        public var attachments: [String]? = nil
 
         public init(id: AssetID, ownerID: PartyID, composerName: String?, kind: AssetKind, status: AssetStatus,
                     trackID: AssetID?, title: String, role: String?, bpm: Double?, key: MusicalKeyInfo?, tags: [String],
@@ -220,6 +246,7 @@ extension Wire {
 
         enum CodingKeys: String, CodingKey {
             case id, kind, status, title, role, bpm, key, tags, moods, genres, instruments, vocals, isrc, audio, file, splits, preview
+            case stems, attachments
             case ownerID = "owner_id"
             case composerName = "composer_name"
             case trackID = "track_id"

@@ -55,6 +55,18 @@ public struct UsageBook: Sendable {
         guard event.occurredAt.millisecondsSince1970 <= now.millisecondsSince1970 + futureToleranceSeconds * 1000 else {
             return try rejected("occurred_at is more than \(futureToleranceSeconds) s in the future")
         }
+        if reporterKind == .reporter {
+            // A reporter's platforms are the operator's to give; saying which one is missing
+            // tells nothing about any license, so it is said before a license is looked up.
+            let platformKey = "platform|\(event.platform.lowercased())"
+            let mayReport = try cache.allowed[platformKey] ?? Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM reporter_platform WHERE reporter_id = ? AND platform = ?)",
+                arguments: [reporter.rawValue, event.platform.lowercased()]) ?? false
+            cache.allowed[platformKey] = mayReport
+            guard mayReport else {
+                return try rejected("you may not report usage on \(event.platform.prefix(40)); the operator sets the platforms a reporter speaks for")
+            }
+        }
         let resolved = cache.resolved[event.license] ?? resolve(db, event.license)
         cache.resolved[event.license] = .some(resolved)
         guard let licenseID = resolved,
@@ -128,9 +140,7 @@ public struct UsageBook: Sendable {
         // The database refuses totals and amounts past these (see `Ledger.integerChecks`):
         // such an event is rejected here, before anything of it is booked.
         let (totalAfter, overflow) = counter.total.addingReportingOverflow(quantity)
-        guard !overflow, totalAfter <= Money.totalMicrosMax,
-              let due = Money.floorProductIfRepresentable(quantity: totalAfter, priceMicros: rate.priceMicros, per: rate.unit),
-              due <= Money.amountMicrosMax else { return .unpriceable }
+        guard !overflow, let due = UsagePricing.dueMicros(total: totalAfter, rate: rate) else { return .unpriceable }
         let charge = max(0, due - min(counter.charged, due))
         let wallet = try cache.account(db, party: license.licenseeID, purpose: .licenseeWallet, now: now)
         guard charge > 0 else { return .charge(0, wallet: wallet) }
@@ -335,9 +345,11 @@ public struct UsageBook: Sendable {
         }
         // Reporters' clocks drift: the same tolerance as for future dates applies before issuance.
         let skew = futureToleranceSeconds * 1000
-        if event.occurredAt.millisecondsSince1970 < license.issuedAt.millisecondsSince1970 - skew
-            || (license.expiresAt.map { event.occurredAt >= $0 } ?? false) {
-            return ("term_days", "the use on \(event.occurredAt) is outside the license's term")
+        if event.occurredAt.millisecondsSince1970 < license.issuedAt.millisecondsSince1970 - skew {
+            return ("term_days", "the use on \(event.occurredAt) is before the license was issued (\(license.issuedAt))")
+        }
+        if let expiry = license.expiresAt, event.occurredAt >= expiry {
+            return ("term_days", "the use on \(event.occurredAt) is after the license expired (\(expiry))")
         }
         if let territories = envelope.territories, let country = event.country, !territories.contains(country.uppercased()) {
             return ("territories", "\(country) is not covered by \(license.templateID)")

@@ -1,3 +1,4 @@
+import Licensing
 import SyncletCore
 
 /// What a usage event reports.
@@ -9,14 +10,17 @@ public enum UsageKind: String, Codable, Sendable, CaseIterable {
 /// `floor(total quantity × price ÷ unit)` minus what was already charged, so no fraction of
 /// a micro-unit is lost or invented, however the events are batched.
 public enum UsagePricing {
-    /// The price per unit and the unit size for a kind, from a template's pricing.
+    /// The price per unit and the unit size for a kind, from a template's pricing: the table
+    /// quotes estimate with too (`Pricing.rate`). Seconds are counted, never priced.
     public static func rate(for kind: UsageKind, pricing: (per1000Views: Int64, perPlay: Int64, perUse: Int64)) -> (priceMicros: Int64, unit: Int64) {
-        switch kind {
-        case .view: (pricing.per1000Views, 1000)
-        case .play: (pricing.perPlay, 1)
-        case .use: (pricing.perUse, 1)
-        case .seconds: (0, 1)
-        }
+        guard let meter = kind.meter else { return (0, 1) }
+        return Pricing.rate(for: meter, per1000ViewsMicros: pricing.per1000Views, perPlayMicros: pricing.perPlay, perUseMicros: pricing.perUse)
+    }
+
+    /// What a license has been charged in all on a kind once its running total is `total`, or
+    /// nil past what the books hold: the rule quotes estimate with too (`Pricing.dueMicros`).
+    public static func dueMicros(total: Int64, rate: (priceMicros: Int64, unit: Int64)) -> Int64? {
+        Pricing.dueMicros(total: total, rate: rate)
     }
 
     /// The charge due now, given the running totals before and after this event.
@@ -24,5 +28,17 @@ public enum UsagePricing {
         let due = Money.floorProduct(quantity: totalQuantityAfter, priceMicros: priceMicros, per: unit)
         precondition(due >= alreadyChargedMicros, "cumulative charges never go down")
         return due - alreadyChargedMicros
+    }
+}
+
+extension UsageKind {
+    /// The meter a kind is priced on; nil for seconds, which are counted but never priced.
+    public var meter: Pricing.Meter? {
+        switch self {
+        case .view: .views
+        case .play: .plays
+        case .use: .uses
+        case .seconds: nil
+        }
     }
 }

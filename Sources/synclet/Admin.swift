@@ -8,7 +8,7 @@ struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Operator commands: parties, API keys, wallet credit, licenses, signing keys, drops, period close and payouts (admin key required).",
         subcommands: [CreateParty.self, Parties.self, IssueKey.self, Keys.self, RevokeKey.self,
-                      Credit.self, RotateKey.self, Revoke.self, Drop.self, ClosePeriod.self, Payouts.self])
+                      Credit.self, RotateKey.self, Revoke.self, Drop.self, ClosePeriod.self, Payouts.self, Platforms.self])
 
     struct CreateParty: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -6,6 +6,34 @@ import SyncletCore
 
 /// The operator's money and license commands: credit, signing keys, revocation, drops.
 extension Admin {
+    struct Platforms: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the platforms a reporter may report usage for (replaces the list).",
+            discussion: """
+                A reporter's usage events count only for these platforms; an event for another
+                is rejected. Give no platform to take them all away.
+
+                Example: synclet admin platforms pty_… youtube tiktok
+                """)
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The reporter (pty_…).") var party: String
+        @Argument(help: "Platform names, e.g. youtube tiktok instagram.") var platforms: [String] = []
+
+        func validate() throws {
+            guard PartyID(party) != nil else { throw ValidationError("\(party) is not a party id (pty_…). `synclet admin parties` lists them.") }
+        }
+
+        func run() async throws {
+            guard let partyID = PartyID(party) else { throw ValidationError("\(party) is not a party id (pty_…).") }
+            let client = try connection.client()
+            try await reportingErrors {
+                let stored = try await client.setReporterPlatforms(partyID, platforms)
+                if connection.json { try Output.json(["platforms": stored]); return }
+                print(stored.isEmpty ? "\(partyID) may report for no platform." : "\(partyID) may report for: \(stored.joined(separator: ", ")).")
+            }
+        }
+    }
+
     struct Credit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Credit a licensee's wallet.",

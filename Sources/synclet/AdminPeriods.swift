@@ -49,10 +49,13 @@ extension Admin {
     struct Payouts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Save a closed month's payout batch as CSV for finance: party, amount, currency, reference.",
-            discussion: "Example: synclet admin payouts 2026-11 --output payouts-2026-11.csv")
+            discussion: """
+                Example: synclet admin payouts 2026-11 --output payouts-2026-11.csv
+                To standard output (nothing else is printed there): synclet admin payouts 2026-11 -o -
+                """)
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The month, YYYY-MM (closed with `synclet admin close-period`).") var period: String
-        @Option(name: .shortAndLong, help: "Where to write the CSV (default: payouts-PERIOD.csv).") var output: String?
+        @Option(name: .shortAndLong, help: "Where to write the CSV (default: payouts-PERIOD.csv; - for standard output).") var output: String?
 
         func validate() throws { _ = try PeriodText.parse(period, name: "PERIOD") }
 
@@ -60,14 +63,21 @@ extension Admin {
             let month = try PeriodText.parse(period, name: "PERIOD")
             let client = try connection.client()
             let path = output ?? "payouts-\(month).csv"
+            let toStandardOutput = path == "-"
             try await reportingErrors {
                 let result: (status: Int, byteCount: Int64)
                 do {
-                    result = try await client.payoutCSV(period: month, to: path)
+                    if toStandardOutput {
+                        result = try await client.payoutCSV(period: month) { bytes in FileHandle.standardOutput.write(Data(bytes)) }
+                    } else {
+                        result = try await client.payoutCSV(period: month, to: path)
+                    }
                 } catch let error as ClientError where error.status == 404 {
                     throw ClientError(status: 404, problem: nil,
                                       message: "There is no payout batch for \(month) yet: close the month first with `synclet admin close-period \(month)`.")
                 }
+                // The CSV is the whole of standard output, for a pipe or a redirect.
+                if toStandardOutput { return }
                 if connection.json {
                     try Output.json(["path": path, "byte_count": String(result.byteCount), "period": month.description])
                 } else {

@@ -139,6 +139,15 @@ enum AssetsText {
                 lines.append("    \(share.partyID)  \(String(format: "%.2f", Double(share.basisPoints) / 100))%")
             }
         }
+        if let stems = asset.stems {
+            lines.append("  stems      \(stems.isEmpty ? "none" : "\(stems.count)")")
+            for stem in stems {
+                lines.append("    \(stem.id)  \(stem.title)\(stem.role.map { " (\($0))" } ?? ""), \(SyncletFormat.duration(stem.durationSeconds)), \(stem.status.rawValue)")
+            }
+        }
+        if let attachments = asset.attachments, !attachments.isEmpty {
+            lines.append("  texts      \(attachments.joined(separator: ", "))")
+        }
         print(lines.joined(separator: "\n"))
     }
 }

@@ -38,7 +38,7 @@ extension Assets {
     struct Edit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Edit an asset's metadata or preview window.",
-            discussion: "Lists (--tag, --mood, --genre, --instrument) replace the whole list. Use --clear-key, --clear-bpm to remove a value.")
+            discussion: "Lists (--tag, --mood, --genre, --instrument) replace the whole list; --add-tag and --remove-tag change some tags and keep the rest. Use --clear-key, --clear-bpm to remove a value.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Asset id (ast_…).") var id: String
         @Option var title: String?
@@ -46,7 +46,9 @@ extension Assets {
         @Flag(name: .customLong("clear-bpm")) var clearBPM = false
         @Option var key: String?
         @Flag(name: .customLong("clear-key")) var clearKey = false
-        @Option(name: .customLong("tag")) var tags: [String] = []
+        @Option(name: .customLong("tag"), help: "Replace every tag (repeatable).") var tags: [String] = []
+        @Option(name: .customLong("add-tag"), help: "Add a tag, keeping the others (repeatable).") var addTags: [String] = []
+        @Option(name: .customLong("remove-tag"), help: "Remove a tag, keeping the others (repeatable).") var removeTags: [String] = []
         @Option(name: .customLong("mood")) var moods: [String] = []
         @Option(name: .customLong("genre")) var genres: [String] = []
         @Option(name: .customLong("instrument")) var instruments: [String] = []
@@ -56,6 +58,12 @@ extension Assets {
         @Option(name: .customLong("preview-duration"), help: "Preview length, seconds (1-120).") var previewDuration: Double?
         @Option(name: .customLong("preview-watermark"), help: "true or false.") var previewWatermark: Bool?
 
+        func validate() throws {
+            if !tags.isEmpty && !(addTags.isEmpty && removeTags.isEmpty) {
+                throw ValidationError("--tag replaces every tag; --add-tag and --remove-tag change some. Use one or the other.")
+            }
+        }
+
         func run() async throws {
             let assetID = try parseAssetID(id)
             var changes = Wire.UpdateAsset()
@@ -63,6 +71,8 @@ extension Assets {
             changes.bpm = clearBPM ? .clear : bpm.map { .set($0) } ?? .unchanged
             changes.key = clearKey ? .clear : key.map { .set($0) } ?? .unchanged
             changes.tags = tags.isEmpty ? nil : tags
+            changes.addTags = addTags.isEmpty ? nil : addTags
+            changes.removeTags = removeTags.isEmpty ? nil : removeTags
             changes.moods = moods.isEmpty ? nil : moods
             changes.genres = genres.isEmpty ? nil : genres
             changes.instruments = instruments.isEmpty ? nil : instruments

@@ -10,27 +10,45 @@ struct Quote: AsyncParsableCommand {
         abstract: "Price a use of an asset under every license template.",
         discussion: """
             Describe how you will use the clip; each template answers whether it covers that
-            use, an estimated price and the limits it breaks. The estimate is the flat price plus
-            your expected views at the per-1,000-views price, for comparing; buying charges the
-            flat price. Buy with `synclet licenses buy ASSET --template T` and the same flags.
+            use, an estimate and the limits it breaks. The estimate is everything the template
+            charges for the use: the license price plus your expected views, productions
+            (--productions, default 1) and plays (--plays, default 0) at its usage prices, each
+            part shown; covering templates are ranked by it. Buying charges the license price;
+            usage is charged as it is reported. Buy with `synclet licenses buy ASSET --template T`
+            and the same use flags.
 
             Example:
               synclet quote ast_… --platform youtube --media short_form --clip-seconds 30 \\
-                --views 50000 --term-days 365 --territory US --monetized
+                --views 50000 --term-days 365 --territory US --monetized --productions 2
             """)
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "A published asset (ast_…).") var asset: String
     @OptionGroup var use: UseOptions
 
-    func validate() throws { _ = try parseAssetID(asset) }
+    @Option(help: "Productions (videos, episodes, streams) you will use the clip in over the term (default 1).")
+    var productions: Int64?
+
+    @Option(help: "Plays you expect over the term (default 0).")
+    var plays: Int64?
+
+    func validate() throws {
+        _ = try parseAssetID(asset)
+        if let productions, !(0...ExpectedUsage.productionsMax).contains(productions) {
+            throw ValidationError("--productions must be from 0 to \(ExpectedUsage.productionsMax): the videos, episodes or streams you will use the clip in.")
+        }
+        if let plays, !(0...ExpectedUsage.playsMax).contains(plays) {
+            throw ValidationError("--plays must be from 0 to \(ExpectedUsage.playsMax): the plays you expect over the term.")
+        }
+    }
 
     func run() async throws {
         let assetID = try parseAssetID(asset)
         let client = try connection.client()
         try await reportingErrors {
-            let quote = try await client.quote(asset: assetID, use: use.intendedUse)
+            let quote = try await client.quote(asset: assetID, use: use.intendedUse, productions: productions, plays: plays)
             if connection.json { try Output.json(quote); return }
+            print(Self.assumptions(quote))
             print(Self.table(quote))
             if let best = quote.options.first(where: \.covers) {
                 print("\nBuy: synclet licenses buy \(assetID) --template \(best.template) \(use.arguments)")
@@ -40,12 +58,39 @@ struct Quote: AsyncParsableCommand {
         }
     }
 
+    /// What every estimate counted, and the flags that change it.
+    static func assumptions(_ quote: Wire.Quote) -> String {
+        let a = quote.assumed
+        return "Assuming \(counted(a.views, "view")), \(counted(a.productions, "production")) and \(counted(a.plays, "play")) "
+            + "over \(quote.use.termDays) days (change with --views, --productions, --plays).\n"
+    }
+
     static func table(_ quote: Wire.Quote) -> String {
         let rows = quote.options.map { option -> [String] in
             let broken = option.violations.map { "\($0.limit): \($0.detail)" }.joined(separator: "; ")
             return ["\(option.template)@\(option.version)", option.name, option.covers ? "yes" : "no",
-                    "\(Money(micros: option.estimatedMicros).decimal) \(quote.currency)", broken.isEmpty ? "-" : broken]
+                    "\(Money(micros: option.estimatedMicros).decimal) \(quote.currency)", parts(option.estimateItems),
+                    broken.isEmpty ? "-" : broken]
         }
-        return TextTable.render(header: ["TEMPLATE", "NAME", "COVERS", "ESTIMATE", "BROKEN LIMITS"], rows: rows)
+        return TextTable.render(header: ["TEMPLATE", "NAME", "COVERS", "ESTIMATE", "PARTS", "BROKEN LIMITS"], rows: rows)
     }
+
+    /// `license 19.000000 + 50000 views 5.000000 + 1 production 0.000000`: the license price
+    /// and each usage assumed (usage assumed to be none is left out).
+    static func parts(_ items: [EstimateItem]) -> String {
+        items.compactMap { item -> String? in
+            let amount = Money(micros: item.micros).decimal
+            guard let quantity = item.quantity else { return "license \(amount)" }
+            guard quantity > 0 else { return nil }
+            let noun = switch item.what {
+            case .license: "license"
+            case .views: "view"
+            case .uses: "production"
+            case .plays: "play"
+            }
+            return "\(counted(quantity, noun)) \(amount)"
+        }.joined(separator: " + ")
+    }
+
+    static func counted(_ count: Int64, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 }

@@ -23,7 +23,7 @@ struct Search: AsyncParsableCommand {
     @Option(name: .customLong("compatible-with"), help: "Keys that mix with this one (Camelot neighbours and relative key).") var compatibleWith: String?
     @Option(help: "Duration range in seconds, e.g. 10-30.") var duration: String?
     @Option(help: "true or false.") var vocals: Bool?
-    @Option(help: "Only this composer (pty_…).") var composer: String?
+    @Option(help: "Only this composer: a party id (pty_…) or a name (\"Ada Lovelace\").") var composer: String?
     @Flag(name: .customLong("has-stems"), help: "Only tracks that have stems.") var hasStems = false
     @Flag(help: "Only your own assets, drafts included.") var mine = false
     @Option(help: "relevance, newest or duration.") var sort: String?

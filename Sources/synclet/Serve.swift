@@ -1,3 +1,4 @@
+import Synchronization
 import ArgumentParser
 import Foundation
 import Logging
@@ -63,7 +64,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text (readable) or json (one object per line, for log shippers) (SYNCLET_LOG_FORMAT). Default: text")
     var logFormat: String?
 
-    @Option(help: "Folder of license templates (SYNCLET_LICENSES). Default: Licenses")
+    @Option(help: "Folder of license templates, ID.json + ID.md each (SYNCLET_LICENSES). Default: the templates built into this binary (Licenses/ of its source)")
     var licenses: String?
 
     @Option(name: .customLong("payout-threshold"), help: "Balances at or over this amount are paid out at a period close: the same as --limit payout-threshold=… (SYNCLET_PAYOUT_THRESHOLD). Default: 10")
@@ -112,7 +113,7 @@ struct Serve: AsyncParsableCommand {
             return value
         } ?? settings.port
         settings.storage = storage ?? environment["SYNCLET_STORAGE"] ?? settings.storage
-        settings.licenses = licenses ?? environment["SYNCLET_LICENSES"] ?? settings.licenses
+        settings.licenses = (licenses ?? environment["SYNCLET_LICENSES"]).flatMap { $0.isEmpty ? nil : $0 }
         if let fee = platformFeeBasisPoints ?? environment["SYNCLET_PLATFORM_FEE_BPS"].flatMap(Int.init) {
             guard (0...10_000).contains(fee) else { throw ValidationError("--platform-fee-bps must be from 0 to 10000.") }
             settings.platformFeeBasisPoints = fee
@@ -148,10 +149,18 @@ struct Serve: AsyncParsableCommand {
                                                 "default": "\(setting.defaultText)"])
         }
 
+        // Before the folder is touched: a start refused here has created nothing.
+        let (checkHost, checkPort) = (settings.host, settings.port)
+        if let problem = try await Blocking.file({ PortCheck.problem(host: checkHost, port: checkPort) }) {
+            Output.error("\(problem). Stop the other server, or choose another port with --port (SYNCLET_PORT).")
+            throw ExitCode.failure
+        }
         let server: SyncletApp
+        let listening = ListeningFlag()
         do {
             let (host, folder) = (settings.host, settings.storage)
             server = try await buildApplication(settings: settings, logger: logger) { port in
+                listening.value.withLock { $0 = true }
                 // Requests may already arrive: the write to stdout goes to the file pool.
                 try? await Blocking.file {
                     print("Synclet is listening on http://\(host):\(port) (data in \(folder))")
@@ -178,6 +187,13 @@ struct Serve: AsyncParsableCommand {
         do {
             try await server.runUntilStopped()
         } catch {
+            // After a stop asked for by a signal this is the grace period running out, and the
+            // stop went as planned; before the server listened at all it is a failed start.
+            guard listening.value.withLock({ $0 }) else {
+                Output.error("The server could not start listening on \(settings.host):\(settings.port): \(error)")
+                LogWriter.standardError.flush()
+                throw ExitCode.failure
+            }
             logger.notice("stopped", metadata: ["after": "\(error)"])
         }
         LogWriter.standardError.flush()
@@ -235,4 +251,9 @@ extension Serve {
         }
         print("\nSet one with --limit NAME=VALUE or its environment variable; a flag wins. README.md, section Limits, has this table.")
     }
+}
+
+/// Set once the server listens: tells a failed start from a stop after serving.
+private final class ListeningFlag: Sendable {
+    let value = Mutex(false)
 }

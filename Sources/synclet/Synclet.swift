@@ -20,6 +20,6 @@ struct Synclet: AsyncParsableCommand {
             Operator (admin key):      synclet admin create-party --kind composer --name "Ada"
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Login.self, Upload.self, UploadPack.self, Search.self, Assets.self, Quote.self, Licenses.self, Verify.self, Wallet.self, UsageCommands.self, Statements.self, Earnings.self, Admin.self, Doctor.self, Tone.self, Dev.self]
+        subcommands: [Serve.self, Demo.self, Login.self, Upload.self, UploadPack.self, Search.self, Assets.self, Quote.self, Licenses.self, Verify.self, Wallet.self, UsageCommands.self, Statements.self, Earnings.self, Admin.self, Doctor.self, Tone.self, Dev.self]
     )
 }

@@ -93,32 +93,57 @@ struct Upload: AsyncParsableCommand {
         let client = try connection.client()
         let journal = connection.journal
         let shares = try parsedSplits()
+        let trackID = try track.map { text in
+            guard let id = AssetID(text) else { throw ValidationError("--track \(text) is not an asset id (ast_…).") }
+            return id
+        }
         try await reportingErrors {
             var created = [Wire.Asset]()
             for file in files {
                 let name = (file as NSString).lastPathComponent
+                let fileKey = try client.journalKey(forFile: file).key
+                func request(_ uploadID: UploadID) -> Wire.CreateAsset {
+                    Wire.CreateAsset(
+                        uploadID: uploadID, kind: kind, title: title ?? (name as NSString).deletingPathExtension, trackID: trackID,
+                        bpm: bpm, key: key, tags: tags.isEmpty ? nil : tags, moods: moods.isEmpty ? nil : moods,
+                        genres: genres.isEmpty ? nil : genres, instruments: instruments.isEmpty ? nil : instruments,
+                        vocals: vocals, isrc: isrc, durationSeconds: durationSeconds, splits: shares.isEmpty ? nil : shares)
+                }
+                func createAsset(from uploadID: UploadID) async throws -> Wire.Asset {
+                    do {
+                        let asset = try await client.createAsset(request(uploadID))
+                        journal.recordAsset(asset.id, for: fileKey)
+                        return asset
+                    } catch let error as ClientError where error.problemType == "unreadable-audio" || error.problemType == "audio-mismatch" {
+                        journal.forget(uploadID)  // the server kept nothing of it
+                        throw error
+                    }
+                }
+                // An earlier run got as far as an upload, maybe an asset: asking the server to
+                // make the asset from that upload again is safe. It answers with the asset the
+                // upload already made, or says the upload is unfinished (resumed below) or gone.
+                if let earlier = journal.upload(for: fileKey) {
+                    let known = journal.asset(for: fileKey)
+                    do {
+                        let asset = try await createAsset(from: earlier)
+                        let again = known == asset.id
+                        created.append(asset)
+                        if !connection.json {
+                            if again { print("\(name) was uploaded by an earlier run of this command: \(asset.id)") }
+                            AssetsText.printSummary(asset)
+                        }
+                        continue
+                    } catch let error as ClientError where error.status == 404 || error.problemType == "upload-incomplete" {
+                        // Resume (or start again) below.
+                    }
+                }
                 let bar = ProgressBar(label: name)
                 let uploadID = try await client.uploadFile(path: file, journal: journal) { done, total in
                     bar.update(done: done, total: total)
                 }
-                let request = Wire.CreateAsset(
-                    uploadID: uploadID, kind: kind, title: title ?? (name as NSString).deletingPathExtension,
-                    trackID: try track.map { text in
-                        guard let id = AssetID(text) else { throw ValidationError("--track \(text) is not an asset id (ast_…).") }
-                        return id
-                    },
-                    bpm: bpm, key: key, tags: tags.isEmpty ? nil : tags, moods: moods.isEmpty ? nil : moods,
-                    genres: genres.isEmpty ? nil : genres, instruments: instruments.isEmpty ? nil : instruments,
-                    vocals: vocals, isrc: isrc, durationSeconds: durationSeconds, splits: shares.isEmpty ? nil : shares)
-                do {
-                    let asset = try await client.createAsset(request)
-                    journal.forget(uploadID)
-                    created.append(asset)
-                    if !connection.json { AssetsText.printSummary(asset) }
-                } catch let error as ClientError where error.problemType == "unreadable-audio" || error.problemType == "audio-mismatch" {
-                    journal.forget(uploadID)  // the server kept nothing of it
-                    throw error
-                }
+                let asset = try await createAsset(from: uploadID)
+                created.append(asset)
+                if !connection.json { AssetsText.printSummary(asset) }
             }
             if connection.json { try Output.json(created) }
         }

@@ -146,6 +146,28 @@ struct PackReaderTests {
         }
     }
 
+    @Test("a deflated pack of stems that are mostly silence is accepted, though it packs far past 100:1",
+          arguments: [TestFormat.zip, .tarGzip])
+    func mostlySilentStems(format: TestFormat) throws {
+        try withScratch { scratch in
+            // A vocal that enters after a minute, and an FX stem of one hit and a minute of nothing.
+            let vocals = mostlySilentWAV(silentSecondsBefore: 60, toneSeconds: 1)
+            let fx = mostlySilentWAV(silentSecondsBefore: 0, toneSeconds: 1, silentSecondsAfter: 60)
+            let path = scratch.file("pack." + format.fileExtension)
+            try TestArchive.write([TestEntry("stems/vocals.wav", .bytes(vocals)), TestEntry("stems/fx.wav", .bytes(fx))],
+                                  as: format, to: path)
+            let packedByteCount = try #require(contentsOfFile(path)).count
+            #expect(packedByteCount * 100 < vocals.count + fx.count,
+                    "the fixture should deflate past 100:1, as silence does; it packs \(vocals.count + fx.count) bytes into \(packedByteCount)")
+
+            let contents = try PackReader.extract(archiveAt: path, into: scratch.output, limits: PackLimits())
+
+            #expect(contents.audio.map(\.name) == ["stems/vocals.wav", "stems/fx.wav"])
+            #expect(contents.audio.map(\.byteCount) == [Int64(vocals.count), Int64(fx.count)])
+            #expect(contents.audio.map { contentsOfFile($0.path) ?? [] } == [vocals, fx])
+        }
+    }
+
     // MARK: Names
 
     @Test("names that climb out of the pack or start at a root are refused", arguments: [
@@ -263,20 +285,71 @@ struct PackReaderTests {
         }
     }
 
-    @Test("a zip bomb of 200 MiB of deflated zeros is refused by its compression ratio")
+    @Test("one entry past the per-entry limit is refused, whether its header declares its size or not; exactly the limit passes",
+          arguments: [true, false])
+    func entrySizeLimit(headerDeclaresSize: Bool) throws {
+        let fourMiBEach = limits { $0.entryUncompressedByteCountMax = 4 << 20 }
+        try withScratch { scratch in
+            let path = scratch.file("exact.zip")
+            try TestArchive.write([intro, TestEntry("full.wav", .zeros(mebibyteCount: 4))], as: .zip, to: path)
+            let contents = try PackReader.extract(archiveAt: path, into: scratch.output, limits: fourMiBEach)
+            #expect(contents.audio.map(\.byteCount) == [5_000, 4 << 20])
+        }
+        try withScratch { scratch in
+            let path = scratch.file("bomb.zip")
+            try TestArchive.write([intro, TestEntry("bomb.wav", .zeros(mebibyteCount: 64))], as: .zip, to: path)
+            // Without sizes (and without its central directory) the bomb is only caught while it
+            // streams: waiting for its end would find the archive cut short instead.
+            if !headerDeclaresSize { try ZipSurgery.removeDeclaredSizes(inZipAt: path) }
+            let problem = refusal(of: path, into: scratch.output, limits: fourMiBEach)
+            expectRefusal(problem, rule: "entry-too-large", entry: "bomb.wav", in: scratch)
+        }
+    }
+
+    @Test("a pack of entries, each within the per-entry limit, that unpacks past the total is refused, whether headers declare sizes or not",
+          arguments: [true, false])
+    func packBombTotal(headersDeclareSizes: Bool) throws {
+        try withScratch { scratch in
+            let path = scratch.file("bombs.zip")
+            let bombs = (1...4).map { TestEntry("bomb\($0).wav", .zeros(mebibyteCount: 4)) }
+            try TestArchive.write([intro] + bombs, as: .zip, to: path)
+            if !headersDeclareSizes { try ZipSurgery.removeDeclaredSizes(inZipAt: path) }
+            let problem = refusal(of: path, into: scratch.output, limits: limits {
+                $0.entryUncompressedByteCountMax = 4 << 20
+                $0.totalUncompressedByteCountMax = 10 << 20
+            })
+            expectRefusal(problem, rule: "too-large", entry: "bomb3.wav", in: scratch)
+        }
+    }
+
+    @Test("an entry that unpacks to more than its header declares is refused as it streams, not called corrupt at its end")
+    func lyingHeader() throws {
+        try withScratch { scratch in
+            let path = scratch.file("liar.zip")
+            try TestArchive.write([intro, TestEntry("bomb.wav", .zeros(mebibyteCount: 64))], as: .zip, to: path)
+            try ZipSurgery.declare(1_000, for: "bomb.wav", inZipAt: path)
+            let problem = refusal(of: path, into: scratch.output, limits: PackLimits())
+            expectRefusal(problem, rule: "size-mismatch", entry: "bomb.wav", in: scratch)
+        }
+    }
+
+    /// The ratio is judged only past its floor (1 GiB by default); these bombs lower it.
+    static let ratioFloor16MiB = limits { $0.ratioCheckByteCountMin = 16 << 20 }
+
+    @Test("a zip bomb of 200 MiB of deflated zeros is refused by its compression ratio once past the ratio floor")
     func zipBomb() throws {
         try withScratch { scratch in
             let problem = try refusal(for: [intro, TestEntry("bomb.wav", .zeros(mebibyteCount: 200))], as: .zip,
-                                      in: scratch)
+                                      limits: Self.ratioFloor16MiB, in: scratch)
             expectRefusal(problem, rule: "compression-ratio", entry: "bomb.wav", in: scratch)
         }
     }
 
-    @Test("a tar.gz bomb of 64 MiB of zeros is refused by its compression ratio")
+    @Test("a tar.gz bomb of 64 MiB of zeros is refused by its compression ratio once past the ratio floor")
     func tarGzipBomb() throws {
         try withScratch { scratch in
             let problem = try refusal(for: [intro, TestEntry("bomb.wav", .zeros(mebibyteCount: 64))], as: .tarGzip,
-                                      in: scratch)
+                                      limits: Self.ratioFloor16MiB, in: scratch)
             expectRefusal(problem, rule: "compression-ratio", entry: "bomb.wav", in: scratch)
         }
     }

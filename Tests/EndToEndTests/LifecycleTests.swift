@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Audio
 import CSndFile
 import Foundation
+import GRDB
 import SyncletClient
 import SyncletCore
 import SyncletServer
@@ -164,7 +165,13 @@ struct LifecycleTests {
         let (_, ada, adaToken) = try await server.party(.composer, "Ada")
         let asset = try await ada.createAsset(Wire.CreateAsset(
             uploadID: try await ada.uploadFile(path: try TestFiles.tone(.wav16, seconds: 3), journal: nil),
-            kind: .loop, title: "Short", previewStartSeconds: 60))
+            kind: .loop, title: "Short"))
+        // A window past the end is refused at upload and edit now; a row from before that
+        // check (written here directly) still gets an honest failure, not a crash.
+        try await server.services.database.write { db in
+            try db.execute(sql: "UPDATE asset SET preview_start_ms = 60000, preview_status = 'pending' WHERE id = ?",
+                           arguments: [asset.id.rawValue])
+        }
         _ = await server.app.renderPendingPreviews()
         let failed = try await ada.asset(asset.id)
         #expect(failed.preview.status == "failed")

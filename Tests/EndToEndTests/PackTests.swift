@@ -114,6 +114,78 @@ struct PackTests {
         #expect(after.temp.isEmpty)
     }
 
+    /// A 16-bit stereo 44.1 kHz WAV that is mostly digital silence, as a real vocal or FX stem
+    /// often is (the same fixture as ArchivesTests' `mostlySilentWAV`).
+    static func mostlySilentWAV(silentSecondsBefore: Int, toneSeconds: Int, silentSecondsAfter: Int = 0) -> [UInt8] {
+        let sampleRate = 44_100
+        let frameByteCount = 4  // two channels of 16 bits
+        let dataByteCount = (silentSecondsBefore + toneSeconds + silentSecondsAfter) * sampleRate * frameByteCount
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(44 + dataByteCount)
+        func appendLittleEndian(_ value: Int, byteCount: Int) {
+            for index in 0..<byteCount {
+                bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index)))
+            }
+        }
+        bytes.append(contentsOf: Array("RIFF".utf8))
+        appendLittleEndian(36 + dataByteCount, byteCount: 4)
+        bytes.append(contentsOf: Array("WAVEfmt ".utf8))
+        appendLittleEndian(16, byteCount: 4)  // fmt chunk size
+        appendLittleEndian(1, byteCount: 2)  // PCM
+        appendLittleEndian(2, byteCount: 2)  // channels
+        appendLittleEndian(sampleRate, byteCount: 4)
+        appendLittleEndian(sampleRate * frameByteCount, byteCount: 4)  // bytes per second
+        appendLittleEndian(frameByteCount, byteCount: 2)
+        appendLittleEndian(16, byteCount: 2)  // bits per sample
+        bytes.append(contentsOf: Array("data".utf8))
+        appendLittleEndian(dataByteCount, byteCount: 4)
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: silentSecondsBefore * sampleRate * frameByteCount))
+        let step = 2 * Double.pi * 440 / Double(sampleRate)
+        for frame in 0..<(toneSeconds * sampleRate) {
+            let sample = Int(8_000 * sin(step * Double(frame)))
+            appendLittleEndian(sample, byteCount: 2)
+            appendLittleEndian(sample, byteCount: 2)
+        }
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: silentSecondsAfter * sampleRate * frameByteCount))
+        return bytes
+    }
+
+    @Test("stems that are mostly silence, a zip of them deflated far past 100:1, come in as a track's stems")
+    func mostlySilentStemsComeIn() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, ada, _) = try await server.party(.composer, "Ada")
+        let vocals = Self.mostlySilentWAV(silentSecondsBefore: 60, toneSeconds: 1)
+        let fx = Self.mostlySilentWAV(silentSecondsBefore: 0, toneSeconds: 1, silentSecondsAfter: 60)
+        let upload = try await Self.uploadPack(ada, [.init("vocals.wav", vocals), .init("fx.wav", fx)], format: .zip)
+        let result = try await ada.createPack(Wire.CreatePack(uploadID: upload, title: "Quiet Night"))
+        let byTitle = Dictionary(uniqueKeysWithValues: result.stems.map { ($0.title, $0) })
+        #expect(byTitle.keys.sorted() == ["fx", "vocals"])
+        #expect(byTitle["vocals"]?.file?.sha256 == SHA256Hex.of(vocals))
+        #expect(byTitle["fx"]?.file?.sha256 == SHA256Hex.of(fx))
+        #expect(result.stems.allSatisfy { abs($0.durationSeconds - 61) < 0.01 })
+    }
+
+    @Test("a bomb past the per-entry limit is refused as a hostile pack naming the entry and the rule, and nothing is kept")
+    func bombKeepsNothing() async throws {
+        let server = try await RunningServer.start { $0.limits.packEntryUncompressedByteCountMax = 4 << 20 }
+        defer { Task { await server.stop() } }
+        let (_, ada, token) = try await server.party(.composer, "Ada")
+        let good = try TestFiles.tone(.wav16, seconds: 1)
+        let bomb = [UInt8](repeating: 0, count: 16 << 20)
+        let upload = try await Self.uploadPack(ada, [.init("good.wav", file: good), .init("bomb.wav", bomb)], format: .zip)
+        let before = try await server.snapshot()
+        let reply = try await RawHTTP(base: server.baseURL).json(.POST, "/v1/packs", token: token, #"{"upload_id":"\#(upload)"}"#)
+        expectProblem(reply, 422, "hostile-pack")
+        #expect(reply.json["rule"] as? String == "entry-too-large")
+        #expect(reply.json["entry"] as? String == "bomb.wav")
+        let after = try await server.snapshot()
+        #expect(after.rows == before.rows.enumerated().map { $0.offset == 2 ? $0.element - 1 : $0.element })  // the upload row is gone
+        #expect(after.blobs == before.blobs)
+        #expect(after.uploads.isEmpty)
+        #expect(after.temp.isEmpty)
+    }
+
     @Test("a track's bundle is a zip of its file, its stems and its texts, byte for byte")
     func bundleStreamsEverything() async throws {
         let server = try await RunningServer.start()

@@ -186,7 +186,7 @@ struct SearchTests {
         ("bpm_min=-5", "bpm_min"), ("bpm_max=999", "bpm_max"), ("bpm_min=120&bpm_max=90", "bpm_min"),
         ("key=H", "key"), ("compatible_with=13A", "compatible_with"), ("limit=501", "limit"), ("limit=0", "limit"),
         ("kind=symphony", "kind"), ("sort=random", "sort"), ("vocals=maybe", "vocals"), ("duration_min=-1", "duration_min"),
-        ("composer=ada", "composer"), ("cursor=not-a-cursor", "cursor"), ("q=%21%21%21", "q"), ("status=draft", "status"),
+        ("composer=" + String(repeating: "a", count: 201), "composer"), ("cursor=not-a-cursor", "cursor"), ("q=%21%21%21", "q"), ("status=draft", "status"),
         ("sort=relevance", "sort"),
         // Odd Unicode (upper case longer than the text, ligatures, combining marks) and integers past Int64.
         ("key=%C3%9F", "key"), ("key=%C5%89", "key"), ("compatible_with=%EF%AC%80", "compatible_with"),

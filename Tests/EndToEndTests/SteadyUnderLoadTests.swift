@@ -69,12 +69,15 @@ struct SteadyUnderLoadTests {
                 }
             }
             group.addTask {
-                // /health keeps answering while they run.
+                // /health keeps answering while they run. The freeze this guards against
+                // lasted forever; the bound is loose because this client, the server and
+                // the rest of the suite share two cores here. The 100 ms bound on /health is
+                // the load test's, measured from another process (Tests/Load/load_test.py).
                 for _ in 0..<20 {
                     let started = ContinuousClock.now
                     let reply = try await raw.send(.GET, "/health")
                     #expect(reply.status == 200)
-                    #expect(started.duration(to: .now) < .seconds(2))
+                    #expect(started.duration(to: .now) < .seconds(10))
                 }
                 return 5
             }

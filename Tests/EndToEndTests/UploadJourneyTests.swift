@@ -46,6 +46,32 @@ struct UploadJourneyTests {
         #expect(try await client.uploadState(wavUpload) == nil)
     }
 
+    @Test("creating an asset from an upload again (a lost answer, a re-run command, two at once) gives the same asset and makes no second one")
+    func assetFromUploadIsIdempotent() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let (_, client, adaToken) = try await server.party(.composer, "Ada")
+        let (_, grace, _) = try await server.party(.composer, "Grace")
+        let upload = try await client.uploadFile(path: try TestFiles.tone(.wav16, seconds: 2), journal: nil)
+        let request = Wire.CreateAsset(uploadID: upload, kind: .track, title: "Once")
+        // Two at once: both get the one asset.
+        async let first = client.createAsset(request)
+        async let second = client.createAsset(request)
+        let (a, b) = try await (first, second)
+        #expect(a.id == b.id)
+        let body = Array(#"{"upload_id":"\#(upload)","kind":"track","title":"Once"}"#.utf8)
+        let again = try await RawHTTP(base: server.baseURL).send(.POST, "/v1/assets", token: adaToken,
+                                                                 headers: ["Content-Type": "application/json"], body: body)
+        #expect(again.status == 200)  // not 201: nothing was created
+        #expect(again.json["id"] as? String == a.id.rawValue)
+        #expect(again.header("Location") == "/v1/assets/\(a.id)")
+        #expect(try await client.assets().items.map(\.id) == [a.id])
+        // Another composer cannot learn or take it.
+        let refused = await #expect(throws: ClientError.self) { try await grace.createAsset(request) }
+        #expect(refused?.status == 404)
+        #expect(try await grace.assets().items.isEmpty)
+    }
+
     @Test("every lossy and lossless format libsndfile reads is accepted", arguments: [
         ToneWriter.Format.aiff24, .oggVorbis, .mp3,
     ])

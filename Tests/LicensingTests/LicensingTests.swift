@@ -29,6 +29,18 @@ struct LicensingTests {
         }
     }
 
+    @Test("the templates built into the binary are Licenses/ as it is: every file, byte for byte the same terms")
+    func builtInTemplatesAreLicensesFolder() throws {
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: licensesFolder)
+            .filter { $0.hasSuffix(".json") || ($0.hasSuffix(".md") && $0 != "README.md") }.sorted()
+        #expect(TemplateCatalog.builtInFileNames == onDisk)
+        let builtIn = try TemplateCatalog.builtIn()
+        let folder = try TemplateCatalog.load(directory: licensesFolder)
+        #expect(builtIn.templates.map(\.id) == folder.templates.map(\.id))
+        #expect(builtIn.templates.map(\.termsSHA256) == folder.templates.map(\.termsSHA256))
+        #expect(builtIn.templates.map(\.reference) == folder.templates.map(\.reference))
+    }
+
     @Test("an invalid template is refused with its file and field named")
     func invalidTemplate() throws {
         let folder = NSTemporaryDirectory() + "templates-\(UUID().uuidString)"
@@ -63,17 +75,18 @@ struct LicensingTests {
     @Test("a quote lists covering templates cheapest first, then the others with the limits they break")
     func quoteOrder() throws {
         let catalog = try TemplateCatalog.load(directory: licensesFolder)
-        let options = catalog.quote(ordinaryUse)
-        // 50,000 views: the clip 4.99, the standard 19 + 5.00, ads 149 + 25.00; the pool's
-        // 30-day term does not cover a 90-day use, so it comes last with that limit named.
+        let options = try catalog.quote(ordinaryUse)
+        // 50,000 views and one production: the clip 4.99, the standard 19 + 5.00, ads 149 + 25.00;
+        // the pool (0.25 a production) has a 30-day term that does not cover a 90-day use, so
+        // it comes last with that limit named.
         #expect(options.map(\.template) == ["social-clip", "creator-standard", "commercial-ads", "subscription-pool"])
-        #expect(options.map(\.estimatedMicros) == [4_990_000, 24_000_000, 174_000_000, 0])
+        #expect(options.map(\.estimatedMicros) == [4_990_000, 24_000_000, 174_000_000, 250_000])
         #expect(options.last?.violations.map(\.limit) == ["term_days"])
         #expect(options.prefix(while: \.covers).map(\.estimatedMicros) == options.prefix(while: \.covers).map(\.estimatedMicros).sorted())
         var ad = ordinaryUse
         ad.paidAds = true
         ad.media = .ad
-        let adOptions = catalog.quote(ad)
+        let adOptions = try catalog.quote(ad)
         #expect(adOptions.first?.template == "commercial-ads")
         #expect(adOptions.first?.covers == true)
         #expect(adOptions.dropFirst().allSatisfy { !$0.covers && !$0.violations.isEmpty })

@@ -41,6 +41,18 @@ struct WireSamples {
     mutating func timestamp() -> Timestamp { Timestamp(millisecondsSince1970: Int64(int(0...4_000_000_000_000))) }
 
     mutating func asset() -> Wire.Asset {
+        var asset = plainAsset()
+        asset.stems = maybe { samples in
+            (0..<samples.int(0...3)).map { _ in
+                Wire.StemSummary(id: samples.id(), title: samples.text(), role: samples.maybe { $0.text() },
+                                 status: AssetStatus.allCases[samples.int(0...2)], durationSeconds: samples.double())
+            }
+        }
+        asset.attachments = maybe { $0.texts() }
+        return asset
+    }
+
+    mutating func plainAsset() -> Wire.Asset {
         Wire.Asset(
             id: id(), ownerID: id(), composerName: maybe { $0.text() }, kind: AssetKind.allCases[int(0...2)],
             status: AssetStatus.allCases[int(0...2)], trackID: maybe { $0.id() }, title: text(), role: maybe { $0.text() },
@@ -104,8 +116,9 @@ struct JSONWritableTests {
     func fieldCounts() {
         var samples = WireSamples(random: SplitMix64(seed: 1))
         let asset = samples.asset()
-        #expect(storedPropertyCount(asset) == 24)
+        #expect(storedPropertyCount(asset) == 26)
         #expect(storedPropertyCount(asset.preview) == 6)
+        #expect(storedPropertyCount(Wire.StemSummary(id: samples.id(), title: "", role: nil, status: .draft, durationSeconds: 0)) == 5)
         #expect(storedPropertyCount(Wire.AudioInfo(container: "", encoding: "", sampleRate: 1, bitDepth: nil, channels: 1, frames: 1)) == 7)
         #expect(storedPropertyCount(Wire.FileInfo(sha256: "", byteCount: 0, filename: nil)) == 3)
         #expect(storedPropertyCount(Wire.MusicalKeyInfo(name: "", camelot: "")) == 2)

@@ -13,6 +13,7 @@ extension Wire.Page: JSONWritable {
 extension Wire.Asset: JSONWritable {
     public func writeJSON(to output: inout JSONOutput) throws {
         try output.object { members in
+            members.add("attachments", attachments)
             try members.add("audio", value: audio)
             try members.add("bpm", bpm)
             members.add("composer_name", composerName)
@@ -33,10 +34,23 @@ extension Wire.Asset: JSONWritable {
             try members.add("splits", array: splits)
             members.add("splits_inherited", splitsInherited)
             members.add("status", raw: status)
+            try members.add("stems", array: stems)
             members.add("tags", tags)
             members.add("title", title)
             members.add("track_id", trackID)
             members.add("vocals", vocals)
+        }
+    }
+}
+
+extension Wire.StemSummary: JSONWritable {
+    public func writeJSON(to output: inout JSONOutput) throws {
+        try output.object { members in
+            try members.add("duration_seconds", durationSeconds)
+            members.add("id", id)
+            members.add("role", role)
+            members.add("status", raw: status)
+            members.add("title", title)
         }
     }
 }

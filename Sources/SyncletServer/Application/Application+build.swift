@@ -82,56 +82,42 @@ public func buildApplication(
     let layout = StorageLayout(root: settings.storage)
     // Start-up reads and writes files and opens (migrates) the database synchronously: all
     // of it on the file pool, so no shared thread waits on the disk even before serving.
-    let (services, folderLock) = try await startingOnAFullDisk(layout) { try await Blocking.file { () throws -> (AppServices, FolderLock) in
+    // The templates first: a start refused for a bad template has created nothing.
+    let templates: TemplateCatalog
+    do {
+        templates = try settings.licenses.map { try TemplateCatalog.load(directory: $0) } ?? TemplateCatalog.builtIn()
+    } catch {
+        throw ServerSetupError(description: "\(String(describing: error)). Fix the template (or point --licenses at the right folder, or leave it out for the built-in templates) and start again.")
+    }
+    // A start that fails in a folder it created leaves no trace: once this start holds
+    // the folder's lock, everything under the first folder that did not exist is its own
+    // (provably garbage if the start fails). A folder that existed is never removed.
+    let (folderLock, created) = try await startingOnAFullDisk(layout) { try await Blocking.file { () throws -> (FolderLock, String?) in
+        let created = DurableFile.firstMissingAncestor(of: layout.root)
         do {
             try DurableFile.makeDirectories(layout.root)
         } catch {
             throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
         }
         // One server per folder, taken before anything in it is read, swept or migrated.
-        let folderLock: FolderLock
         do {
-            folderLock = try FolderLock.acquire(folder: layout.root)
+            return (try FolderLock.acquire(folder: layout.root), created)
         } catch {
             throw ServerSetupError(description: String(describing: error))
         }
-        do {
-            try DurableFile.makeDirectories(layout.keys)
-        } catch {
-            throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
-        }
-        let cursorKey = try loadOrCreateSecret(at: layout.cursorKey)
-        let templates: TemplateCatalog
-        do {
-            templates = try TemplateCatalog.load(directory: settings.licenses)
-        } catch {
-            throw ServerSetupError(description: "\(String(describing: error)). Fix the template (or point --licenses at the right folder) and start again.")
-        }
-        let webhookSecret = try settings.paymentWebhookSecret.map { Array($0.utf8) } ?? loadOrCreateSecret(at: layout.webhookKey)
-        let signingKeys = try SigningKeys(folder: layout.signingKeys, now: settings.clock.now())
-        let database: DatabasePool
-        do {
-            database = try SyncletDatabase.open(path: layout.database, limits: settings.limits, periods: settings.periods)
-        } catch let mismatch as Ledger.PeriodZoneMismatch {
-            throw ServerSetupError(description: mismatch.description)
-        }
-        try checkStorageIdentity(layout: layout, database: database)
-        _ = OpenAPIDocument.shared  // read and parsed once, here, not by the first request that needs it
-        return (try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
-                                templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret), folderLock)
     } }
-    let swept = try await services.blobs.sweepTemporaryFiles()
-    if swept > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
-    let referenced = try await services.catalog.referencedBlobs()
-    let setAside = try await services.blobs.setAsideUnreferenced(keeping: referenced, into: layout.orphans)
-    if setAside > 0 {
-        logger.notice("set aside blobs no row refers to (most likely left by a crash); nothing was deleted",
-                      metadata: ["count": "\(setAside)", "folder": "\(layout.orphans)"])
-    }
-    let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
-    // The first health check before the first request, so /health is right from the start.
-    if let problem = await HealthMonitor(app: services, logger: logger).check() {
-        logger.error("the store cannot be written at start", metadata: ["problem": "\(problem)"])
+    let services: AppServices
+    let bootstrap: (PartyRecord, String)?
+    do {
+        (services, bootstrap) = try await openStorage(settings: settings, layout: layout, templates: templates, logger: logger)
+    } catch {
+        if let created {
+            try? await Blocking.file {
+                folderLock.release()
+                DurableFile.removeTree(created)
+            }
+        }
+        throw error
     }
 
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -187,6 +173,46 @@ public func buildApplication(
         logger: logger)
     return SyncletApp(application: application, services: services, bootstrapToken: bootstrap?.1, routes: routes,
                       connectionGuard: connectionGuard, folderLock: folderLock)
+}
+
+/// Opens (or makes) everything in the locked storage folder: keys, secrets, the database
+/// and its identity, leftovers swept, the operator bootstrapped; then the first health check.
+private func openStorage(settings: ServerSettings, layout: StorageLayout, templates: TemplateCatalog,
+                         logger: Logger) async throws -> (AppServices, (PartyRecord, String)?) {
+    let services = try await startingOnAFullDisk(layout) { try await Blocking.file { () throws -> AppServices in
+        do {
+            try DurableFile.makeDirectories(layout.keys)
+        } catch {
+            throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
+        }
+        let cursorKey = try loadOrCreateSecret(at: layout.cursorKey)
+        let webhookSecret = try settings.paymentWebhookSecret.map { Array($0.utf8) } ?? loadOrCreateSecret(at: layout.webhookKey)
+        let signingKeys = try SigningKeys(folder: layout.signingKeys, now: settings.clock.now())
+        let database: DatabasePool
+        do {
+            database = try SyncletDatabase.open(path: layout.database, limits: settings.limits, periods: settings.periods)
+        } catch let mismatch as Ledger.PeriodZoneMismatch {
+            throw ServerSetupError(description: mismatch.description)
+        }
+        try checkStorageIdentity(layout: layout, database: database)
+        _ = OpenAPIDocument.shared  // read and parsed once, here, not by the first request that needs it
+        return try AppServices(settings: settings, layout: layout, database: database, cursorKey: cursorKey,
+                               templates: templates, signingKeys: signingKeys, webhookSecret: webhookSecret)
+    } }
+    let swept = try await services.blobs.sweepTemporaryFiles()
+    if swept > 0 { logger.notice("removed leftover temporary files", metadata: ["count": "\(swept)"]) }
+    let referenced = try await services.catalog.referencedBlobs()
+    let setAside = try await services.blobs.setAsideUnreferenced(keeping: referenced, into: layout.orphans)
+    if setAside > 0 {
+        logger.notice("set aside blobs no row refers to (most likely left by a crash); nothing was deleted",
+                      metadata: ["count": "\(setAside)", "folder": "\(layout.orphans)"])
+    }
+    let bootstrap = try await services.catalog.bootstrapIfEmpty(now: settings.clock.now())
+    // The first health check before the first request, so /health is right from the start.
+    if let problem = await HealthMonitor(app: services, logger: logger).check() {
+        logger.error("the store cannot be written at start", metadata: ["problem": "\(problem)"])
+    }
+    return (services, bootstrap)
 }
 
 /// Runs a start step; a step that failed because the disk is full says so and what to do.

@@ -16,8 +16,9 @@ public struct ServerSettings: Sendable {
     /// Run the preview worker and the upload sweeper in the background. Tests turn them off
     /// and run them by hand (`renderPendingPreviews`, `sweepUploads`) to see exact states.
     public var runsBackgroundWorkers = true
-    /// The folder of license templates (`ID.json` + `ID.md`).
-    public var licenses: String = "Licenses"
+    /// The folder of license templates (`ID.json` + `ID.md`); nil: the templates built
+    /// into the binary (the repository's `Licenses/` at build time).
+    public var licenses: String?
     /// The platform's cut of every license and usage charge, in basis points.
     public var platformFeeBasisPoints: BasisPoints = 2_000
     /// The deployment's currency; amounts are micro-units of it.

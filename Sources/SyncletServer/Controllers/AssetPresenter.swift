@@ -22,6 +22,22 @@ struct AssetPresenter {
         try await present([record], viewer: viewer)[0]
     }
 
+    /// One asset, as every answer about a single asset (create, show, edit, publish,
+    /// withdraw) gives it: a track also lists its stems (those the viewer
+    /// may see: all of them for the owner and the operator, else the published ones) and
+    /// the names of its text files.
+    func presentDetail(_ record: AssetRecord, viewer: PartyRecord?) async throws -> Wire.Asset {
+        var asset = try await present(record, viewer: viewer)
+        guard record.kind == .track else { return asset }
+        let seesAll = viewer.map { $0.kind == .admin || $0.id == record.ownerID } ?? false
+        asset.stems = try await app.catalog.stems(of: record.id)
+            .filter { seesAll || $0.status == .published }
+            .map { Wire.StemSummary(id: $0.id, title: $0.title, role: $0.role, status: $0.status,
+                                    durationSeconds: Double($0.durationMilliseconds) / 1000) }
+        asset.attachments = try await app.catalog.attachments(of: record.id).map(\.name)
+        return asset
+    }
+
     static func wire(_ r: AssetRecord, composerName: String?, privateView: Bool, splits: [SplitShare]?, inherited: Bool?) -> Wire.Asset {
         var audio: Wire.AudioInfo? = nil
         if let container = r.container, let encoding = r.encoding, let rate = r.sampleRate, let channels = r.channels, let frames = r.frames {
@@ -34,7 +50,10 @@ struct AssetPresenter {
         }
         let preview = Wire.PreviewInfo(
             status: r.previewStatus.rawValue, detail: r.previewDetail,
-            startSeconds: Double(r.previewStartMilliseconds) / 1000, durationSeconds: Double(r.previewDurationMilliseconds) / 1000,
+            startSeconds: Double(r.previewStartMilliseconds) / 1000,
+            durationSeconds: Double(PreviewWindow.playingMilliseconds(
+                startMilliseconds: r.previewStartMilliseconds, durationMilliseconds: r.previewDurationMilliseconds,
+                assetMilliseconds: r.blobSHA256 == nil ? 0 : r.durationMilliseconds)) / 1000,
             watermark: r.previewWatermark, format: r.previewFormat)
         return Wire.Asset(
             id: r.id, ownerID: r.ownerID, composerName: composerName, kind: r.kind, status: r.status, trackID: r.trackID,

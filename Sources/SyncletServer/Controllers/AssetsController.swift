@@ -3,7 +3,12 @@ import Hummingbird
 import SyncletCore
 
 extension Request: QueryReading {
-    func query(_ name: String) -> String? { uri.queryParameters.get(name) }
+    /// An empty value (`?cursor=`, or a bare `?cursor`) counts as absent, as forms and
+    /// URL builders send it for "not set"; every optional parameter reads through here.
+    func query(_ name: String) -> String? {
+        guard let value = uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        return value
+    }
 }
 
 /// The catalog's assets: create from an upload, search, show, edit, publish, withdraw, splits.
@@ -27,10 +32,11 @@ struct AssetsController {
         let party = try context.requireParty(.composer)
         let body = try await request.decodeJSON(Wire.CreateAsset.self, schema: "CreateAsset",
                                                 byteCountMax: app.settings.limits.jsonBodyByteCountMax)
-        let record = try await AssetIntake(app: app).createAsset(body, owner: party)
+        let created = try await AssetIntake(app: app).createAsset(body, owner: party)
         var headers = HTTPFields()
-        headers[.location] = "/v1/assets/\(record.id)"
-        return JSONResponse(status: .created, try await presenter.present(record, viewer: party), headers: headers)
+        headers[.location] = "/v1/assets/\(created.record.id)"
+        return JSONResponse(status: created.repeated ? .ok : .created, try await presenter.presentDetail(created.record, viewer: party),
+                            headers: headers)
     }
 
     /// Search for any authenticated party: published assets, or with `mine=true` your own.
@@ -52,7 +58,7 @@ struct AssetsController {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Asset> {
         let record = try await app.visibleAsset(context)
-        return JSONResponse(try await presenter.present(record, viewer: context.party))
+        return JSONResponse(try await presenter.presentDetail(record, viewer: context.party))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Asset> {
@@ -63,7 +69,7 @@ struct AssetsController {
         let changes = try AssetChanges(validating: body, limits: app.settings.limits)
         let record = try await app.catalog.update(id, owner: party.id, changes: changes, now: app.settings.clock.now())
         if changes.touchesPreview { app.previewSignal.wake() }
-        return JSONResponse(try await presenter.present(record, viewer: party))
+        return JSONResponse(try await presenter.presentDetail(record, viewer: party))
     }
 
     @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Asset> {
@@ -78,7 +84,7 @@ struct AssetsController {
         let party = try context.requireParty(.composer)
         let record = try await app.catalog.setStatus(try Self.assetID(context), to: status, owner: party.id,
                                                      now: app.settings.clock.now())
-        return JSONResponse(try await presenter.present(record, viewer: party))
+        return JSONResponse(try await presenter.presentDetail(record, viewer: party))
     }
 
     @Sendable func splitVersions(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Wire.Page<Wire.SplitVersion>> {

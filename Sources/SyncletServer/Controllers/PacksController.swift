@@ -16,7 +16,7 @@ struct PacksController {
                                                 byteCountMax: app.settings.limits.jsonBodyByteCountMax)
         let (track, stems, attachments) = try await PackIntake(app: app).createPack(body, owner: party)
         let presenter = AssetPresenter(app: app)
-        let result = Wire.PackResult(track: try await presenter.present(track, viewer: party),
+        let result = Wire.PackResult(track: try await presenter.presentDetail(track, viewer: party),
                                      stems: try await presenter.present(stems, viewer: party),
                                      attachments: attachments)
         var headers = HTTPFields()

@@ -3,6 +3,7 @@ import Blocking
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SyncletCore
 import SyncletCrypto
 
 extension HTTPField.Name {
@@ -37,27 +38,27 @@ struct WebController {
 
     /// Public: enter a code or paste a key; `?code=` checks at once, so a check can be linked.
     @Sendable func checkPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        check.response(to: request)
+        try check.response(to: request)
     }
 
     /// Public page; its data needs a composer's key, which the page keeps in memory and sends
     /// only as `Authorization: Bearer` (a `#key=` fragment never reaches the server).
     @Sendable func earningsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        earnings.response(to: request)
+        try earnings.response(to: request)
     }
 }
 
 /// One page's bytes and their validator, read once from the bundle's `web` folder.
 struct WebPage: Sendable {
     let bytes: [UInt8]
-    let etag: String
+    let etag: EntityTag
 
     static func load(_ name: String) -> WebPage {
         // The pages share one style sheet, inlined where a page says so: one request per
         // page, and nothing for the Content-Security-Policy to allow beyond the page itself.
         let page = resource(name, "html").replacingOccurrences(of: "/* SHARED-STYLE */", with: resource("shared", "css"))
         let bytes = Array(page.utf8)
-        return WebPage(bytes: bytes, etag: "\"\(SHA256Hasher.digest(bytes).hex.prefix(32))\"")
+        return WebPage(bytes: bytes, etag: EntityTag(opaque: SHA256Hasher.digest(bytes).hex.prefix(32).utf8))
     }
 
     static func resource(_ name: String, _ ext: String) -> String {
@@ -69,18 +70,18 @@ struct WebPage: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The page, or 304 when the browser already holds this version. `no-cache` makes the
-    /// browser ask each time, so a new server version is seen at once.
-    func response(to request: Request) -> Response {
+    /// The page, or 304 when the browser already holds this version (412 when If-Match names
+    /// another). `no-cache` makes the browser ask each time, so a new server version is seen at once.
+    func response(to request: Request) throws(Problem) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.contentSecurityPolicy] = WebController.contentSecurityPolicy
         headers[.cacheControl] = "no-cache"
-        headers[.eTag] = etag
+        headers[.eTag] = etag.header
         headers[.xContentTypeOptions] = "nosniff"
         headers[.referrerPolicy] = "no-referrer"
-        if let match = request.headers[.ifNoneMatch], match == etag {
-            return Response(status: .notModified, headers: headers)
+        if try request.isNotModified(etag: etag) {
+            return Response.notModified(from: headers)
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }

@@ -109,7 +109,7 @@ struct LicenseDesk: Sendable {
     }
 
     static func outsideEnvelope(_ violations: [EnvelopeViolation], use: IntendedUse, templates: TemplateCatalog) -> Problem {
-        let covering = templates.quote(use).filter(\.covers).map(\.template)
+        let covering = ((try? templates.quote(use)) ?? []).filter(\.covers).map(\.template)
         let broken = violations.map { "\($0.limit) (\($0.detail))" }.joined(separator: "; ")
         let advice = covering.isEmpty ? "No template covers this use." : "Templates that cover it: \(covering.joined(separator: ", "))."
         return Problem(status: 422, type: "outside-envelope", title: "The use is outside the template's envelope",

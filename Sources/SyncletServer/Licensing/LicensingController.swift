@@ -64,7 +64,9 @@ struct LicensingController {
             throw Problem.notFound("Published asset \(body.assetID)")
         }
         let use = try body.use.validated()
-        return JSONResponse(Wire.Quote(assetID: asset.id, use: use, currency: app.settings.currency, options: app.templates.quote(use)))
+        let usage = try ExpectedUsage(views: use.expectedViews, productions: body.expectedProductions, plays: body.expectedPlays)
+        let options = try app.templates.quote(use, expecting: usage)
+        return JSONResponse(Wire.Quote(assetID: asset.id, use: use, assumed: usage, currency: app.settings.currency, options: options))
     }
 
     /// Money moves here, so an `Idempotency-Key` is required: a retry returns the first

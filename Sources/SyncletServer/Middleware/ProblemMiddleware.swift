@@ -87,6 +87,8 @@ struct ProblemMiddleware: RouterMiddleware {
         if let offset = problem.extensions["offset"] { headers[.uploadOffset] = offset }
         if let wait = problem.extensions["retry_after"] { headers[.retryAfter] = wait }
         if let allow = problem.extensions["allow"] { headers[.allow] = allow }
+        // tus 1.0: a 412 for an unsupported version names the versions the server speaks.
+        if problem.type == "tus-version" { headers[.tusVersion] = TusProtocol.version }
         headers[.contentLength] = String(data.count)
         return Response(status: .init(code: problem.status), headers: headers,
                         body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: data)))

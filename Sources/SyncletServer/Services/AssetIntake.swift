@@ -10,18 +10,32 @@ import SyncletCore
 struct AssetIntake: Sendable {
     let app: AppServices
 
-    func createAsset(_ request: Wire.CreateAsset, owner: PartyRecord) async throws -> AssetRecord {
+    /// An asset made now, or the one this upload made before (`repeated`): creating an
+    /// asset from an upload is idempotent, so a client that lost the answer asks again.
+    struct Created {
+        let record: AssetRecord
+        let repeated: Bool
+    }
+
+    func createAsset(_ request: Wire.CreateAsset, owner: PartyRecord) async throws -> Created {
         let limits = app.settings.limits
         let metadata = try AssetMetadata(validating: request, limits: limits)
         guard let upload = try await app.catalog.upload(request.uploadID), upload.ownerID == owner.id else {
+            if let made = try await app.catalog.asset(madeFrom: request.uploadID, owner: owner.id) {
+                return Created(record: made, repeated: true)
+            }
             throw Problem.notFound("Upload \(request.uploadID)")
         }
         // Cheap database checks before the expensive probe.
         try await app.catalog.checkReferences(of: metadata, owner: owner.id)
 
-        return try await app.uploadLocks.withLock(upload.id) { () async throws -> AssetRecord in
+        return try await app.uploadLocks.withLock(upload.id) { () async throws -> Created in
             let partPath = app.uploadFiles.path(upload.id)
             guard let offset = try await app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
+                // A request for the same upload got the lock first and made the asset.
+                if let made = try await app.catalog.asset(madeFrom: upload.id, owner: owner.id) {
+                    return Created(record: made, repeated: true)
+                }
                 throw Problem.notFound("Upload \(upload.id)")
             }
             guard offset == upload.length else {
@@ -34,6 +48,7 @@ struct AssetIntake: Sendable {
                 facts = try await Blocking.codec { try AudioProbe.probe(path: partPath) }
                 try metadata.check(durationMilliseconds: facts.durationMilliseconds,
                                    toleranceMilliseconds: limits.durationToleranceMilliseconds)
+                try metadata.preview.check(assetMilliseconds: facts.durationMilliseconds)
             } catch let problem as Problem {
                 // Refused audio: keep nothing of it.
                 try await app.catalog.deleteUpload(upload.id)
@@ -51,7 +66,7 @@ struct AssetIntake: Sendable {
                 let record = try await app.catalog.createAsset(new, consuming: upload.id)
                 try? await app.uploadFiles.remove(upload.id)
                 app.previewSignal.wake()
-                return record
+                return Created(record: record, repeated: false)
             } catch {
                 // The row was refused after the file moved: drop the blob unless something shares it.
                 if try await !app.catalog.blobInUse(blob.sha256) { try await app.blobs.remove(blob.sha256) }
