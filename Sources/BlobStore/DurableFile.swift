@@ -109,16 +109,25 @@ public enum DurableFile {
         }
     }
 
-    /// The first folder along `path` that does not exist (what `makeDirectories` would
-    /// create first), or nil when `path` exists.
-    public static func firstMissingAncestor(of path: String) -> String? {
+    /// Creates a directory and its parents, 0700, and returns the ones this call made
+    /// (not those that existed, or that another process made meanwhile), outermost first,
+    /// and whether `path` itself was one of them.
+    public static func makeDirectoriesReportingCreated(_ path: String) throws(IOError) -> (made: [String], madeItself: Bool) {
         var current = path.hasPrefix("/") ? "" : "."
+        var made = [String]()
+        var madeItself = false
         for component in path.split(separator: "/") {
             current += "/" + component
-            var info = stat()
-            if lstat(current, &info) != 0 { return current }
+            if mkdir(current, 0o700) == 0 {
+                made.append(current)
+                madeItself = true
+            } else if errno != EEXIST {
+                throw IOError(call: "mkdir", path: current, code: errno)
+            } else {
+                madeItself = false
+            }
         }
-        return nil
+        return (made, madeItself)
     }
 
     /// Removes a folder this process made and everything in it (links are removed, never

@@ -200,22 +200,41 @@ public struct CatalogStore: Sendable {
 
     /// Checks the references again and inserts the asset and its splits, consuming the
     /// upload, in one transaction.
-    public func createAsset(_ new: NewAsset, consuming uploadID: UploadID) async throws -> AssetRecord {
+    public func createAsset(_ new: NewAsset, consuming uploadID: UploadID, requestSHA256: String) async throws -> AssetRecord {
         try await writer.write { db in
             let record = try Self.insert(db, new)
-            try Self.consumeUpload(db, uploadID, madeInto: record.id, owner: new.ownerID, now: new.now)
+            try Self.consumeUpload(db, uploadID, owner: new.ownerID, made: .asset, requestSHA256: requestSHA256,
+                                   asset: record.id, stems: [], attachments: [], now: new.now)
             return record
         }
     }
 
-    /// The asset `owner`'s upload `id` made, if it was consumed: what a repeated request
-    /// to create an asset from it answers.
-    public func asset(madeFrom id: UploadID, owner: PartyID) async throws -> AssetRecord? {
+    /// What a consumed upload made, and the fingerprint of the request that made it.
+    public struct UploadOutcome: Sendable {
+        public enum Made: String, Sendable { case asset, pack }
+        public let made: Made
+        public let requestSHA256: String
+        /// The asset, or the pack's track.
+        public let asset: AssetRecord
+        /// A pack's stems and text files, as the pack made them.
+        public let stems: [AssetRecord]
+        public let attachments: [String]
+    }
+
+    /// What `owner`'s upload `id` made, if it was consumed (another owner's: nil).
+    public func outcome(ofUpload id: UploadID, owner: PartyID) async throws -> UploadOutcome? {
         try await writer.pooledRead { db in
-            try AssetRecord.fetchOne(db, sql: """
-                SELECT asset.* FROM consumed_upload JOIN asset ON asset.id = consumed_upload.asset_id
-                WHERE consumed_upload.upload_id = ? AND consumed_upload.owner_id = ?
-                """, arguments: [id, owner])
+            guard let row = try Row.fetchOne(db, sql: """
+                    SELECT made, request_sha256, asset_id, stem_ids, attachment_names FROM consumed_upload
+                    WHERE upload_id = ? AND owner_id = ?
+                    """, arguments: [id, owner]),
+                  let made = UploadOutcome.Made(rawValue: row["made"]),
+                  let asset = try AssetRecord.fetchOne(db, key: row["asset_id"] as AssetID) else { return nil }
+            let stemIDs = try JSONDecoder().decode([String].self, from: Data((row["stem_ids"] as String).utf8))
+            let names = try JSONDecoder().decode([String].self, from: Data((row["attachment_names"] as String).utf8))
+            let stems = try AssetRecord.fetchAll(db, keys: stemIDs.compactMap { AssetID($0) })
+                .sorted { $0.id.rawValue < $1.id.rawValue }
+            return UploadOutcome(made: made, requestSHA256: row["request_sha256"], asset: asset, stems: stems, attachments: names)
         }
     }
 
@@ -235,11 +254,16 @@ public struct CatalogStore: Sendable {
         return record
     }
 
-    /// An upload is consumed by exactly one asset or pack; which one is kept.
-    static func consumeUpload(_ db: Database, _ id: UploadID, madeInto asset: AssetID, owner: PartyID, now: Timestamp) throws {
+    /// An upload is consumed by exactly one asset or pack; what it made is kept.
+    static func consumeUpload(_ db: Database, _ id: UploadID, owner: PartyID, made: UploadOutcome.Made, requestSHA256: String,
+                              asset: AssetID, stems: [AssetID], attachments: [String], now: Timestamp) throws {
         guard try UploadRecord.deleteOne(db, key: id) else { throw Problem.notFound("Upload \(id)") }
-        try db.execute(sql: "INSERT INTO consumed_upload (upload_id, owner_id, asset_id, consumed_at) VALUES (?, ?, ?, ?)",
-                       arguments: [id, owner, asset, now.millisecondsSince1970])
+        let stemIDs = String(decoding: try JSONEncoder().encode(stems.map(\.rawValue)), as: UTF8.self)
+        let names = String(decoding: try JSONEncoder().encode(attachments), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT INTO consumed_upload (upload_id, owner_id, made, request_sha256, asset_id, stem_ids, attachment_names, consumed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, owner, made.rawValue, requestSHA256, asset, stemIDs, names, now.millisecondsSince1970])
     }
 
     static func checkReferences(_ db: Database, metadata: AssetMetadata, owner: PartyID) throws {

@@ -92,7 +92,7 @@ extension CatalogStore {
     /// A pack's rows: a new track (or an existing one), its stems and its text files, and
     /// the upload consumed, all in one transaction: a pack is all or nothing.
     public func createPack(track: NewAsset?, existingTrack: AssetID?, stems: [NewAsset], attachments: [AttachmentRecord],
-                           owner: PartyID, consuming uploadID: UploadID) async throws -> (AssetRecord, [AssetRecord]) {
+                           owner: PartyID, consuming uploadID: UploadID, requestSHA256: String) async throws -> (AssetRecord, [AssetRecord]) {
         try await writer.write { db in
             let trackRecord: AssetRecord
             if let track {
@@ -114,7 +114,9 @@ extension CatalogStore {
                 attachment.assetID = trackRecord.id
                 try attachment.insert(db, onConflict: .replace)
             }
-            try Self.consumeUpload(db, uploadID, madeInto: trackRecord.id, owner: owner, now: track?.now ?? stems.first?.now ?? Timestamp(millisecondsSince1970: 0))
+            try Self.consumeUpload(db, uploadID, owner: owner, made: .pack, requestSHA256: requestSHA256, asset: trackRecord.id,
+                                   stems: created.map(\.id), attachments: attachments.map(\.name),
+                                   now: track?.now ?? stems.first?.now ?? Timestamp(millisecondsSince1970: 0))
             return (trackRecord, created)
         }
     }

@@ -212,14 +212,19 @@ public enum CatalogSchema {
                 );
                 """)
         }
-        // Which asset each consumed upload made, so that a repeated "create the asset from
-        // this upload" (a client retrying after losing the answer) gets that asset again.
+        // What each consumed upload made (an asset, or a pack's track, stems and text files)
+        // and a fingerprint of the request that made it, so that the same request again (a
+        // client retrying after losing the answer) gets the same answer, and another is refused.
         migrator.registerMigration("catalog-5-consumed-uploads") { db in
             try db.execute(sql: """
                 CREATE TABLE consumed_upload (
                     upload_id TEXT PRIMARY KEY NOT NULL,
                     owner_id TEXT NOT NULL REFERENCES party(id),
+                    made TEXT NOT NULL CHECK (made IN ('asset', 'pack')),
+                    request_sha256 TEXT NOT NULL CHECK (length(request_sha256) = 64),
                     asset_id TEXT NOT NULL REFERENCES asset(id),
+                    stem_ids TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(stem_ids)),
+                    attachment_names TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(attachment_names)),
                     consumed_at INTEGER NOT NULL CHECK (typeof(consumed_at) = 'integer')
                 ) WITHOUT ROWID;
                 """)

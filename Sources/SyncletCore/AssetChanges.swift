@@ -194,11 +194,13 @@ public struct AssetChanges: Sendable, Equatable {
     /// limit allows.
     public func resultingTags(from current: [String]) throws(Problem) -> [String] {
         if let tags { return tags }
+        guard addTags != nil || removeTags != nil else { return current }
         var result = current
         for tag in addTags ?? [] where !result.contains(tag) { result.append(tag) }
         let removed = Set(removeTags ?? [])
         result.removeAll { removed.contains($0) }
-        guard result.count <= tagCountMax else {
+        // Only growing the list can pass the limit (an operator may have lowered it since).
+        guard result.count <= tagCountMax || result.count <= current.count else {
             throw .invalid("An asset may hold at most \(tagCountMax) tags; this edit would make \(result.count).", field: "add_tags")
         }
         return result

@@ -87,8 +87,10 @@ public struct Limits: Sendable, Equatable {
     public var packCompressionRatioMax: Int64 = 100
     /// Bytes an entry must unpack to before its compression ratio is checked. Digital silence
     /// deflates about 1000:1 and real vocal and FX stems are mostly silence, so below this
-    /// only the size limits judge an entry; 1 GiB is over an hour of 48 kHz 24-bit stereo.
-    public var packRatioCheckByteCountMin: Int64 = 1024 * 1024 * 1024
+    /// only the size limits judge an entry; 256 MiB is a quarter of an hour of 48 kHz 24-bit
+    /// stereo, longer than a stem mostly is. What one pack may make the server write is
+    /// bounded by `packUncompressedByteCountMax` whatever it compresses to.
+    public var packRatioCheckByteCountMin: Int64 = 256 * 1024 * 1024
     /// Bytes of a pack's `pack.json`.
     public var packManifestByteCountMax: Int = 1024 * 1024
 

@@ -216,7 +216,7 @@ struct DemoMarketplace {
             }
             return directory
         }
-        defer { try? FileManager.default.removeItem(atPath: audio) }
+        defer { Task.detached { try? FileManager.default.removeItem(atPath: audio) } }
         func upload(_ client: SyncletClient, _ file: String, _ request: (UploadID) -> Wire.CreateAsset) async throws -> Wire.Asset {
             let id = try await client.uploadFile(path: "\(audio)/\(file)", journal: nil)
             let asset = try await client.createAsset(request(id))

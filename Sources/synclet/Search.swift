@@ -105,21 +105,41 @@ struct UploadPack: AsyncParsableCommand {
         let client = try connection.client()
         let journal = connection.journal
         try await reportingErrors {
-            let bar = ProgressBar(label: (pack as NSString).lastPathComponent)
-            let uploadID = try await client.uploadFile(path: pack, journal: journal) { done, total in
-                bar.update(done: done, total: total)
+            let fileKey = try client.journalKey(forFile: pack).key
+            func request(_ uploadID: UploadID) -> Wire.CreatePack {
+                Wire.CreatePack(uploadID: uploadID, title: title, trackID: track.flatMap { AssetID($0) },
+                                bpm: bpm, key: key, tags: tags.isEmpty ? nil : tags)
             }
-            let request = Wire.CreatePack(uploadID: uploadID, title: title, trackID: track.flatMap { AssetID($0) },
-                                          bpm: bpm, key: key, tags: tags.isEmpty ? nil : tags)
+            // An earlier run got as far as an upload, maybe the pack: asking again is safe
+            // (the server answers with what that upload made, or says it is unfinished or gone).
+            var earlier: Wire.PackResult? = nil
+            if let known = journal.upload(for: fileKey) {
+                do {
+                    earlier = try await client.createPack(request(known))
+                } catch let error as ClientError where error.status == 404 || error.problemType == "upload-incomplete" {
+                    // Resume (or start again) below.
+                } catch let error as ClientError where error.problem?.field == "upload_id" {
+                    // That upload made something else (another command): this one uploads anew.
+                    journal.forget(known)
+                }
+            }
+            var uploadID: UploadID? = nil
+            if earlier == nil {
+                let bar = ProgressBar(label: (pack as NSString).lastPathComponent)
+                uploadID = try await client.uploadFile(path: pack, journal: journal) { done, total in
+                    bar.update(done: done, total: total)
+                }
+            }
             do {
-                let result = try await client.createPack(request)
-                journal.forget(uploadID)
+                let result: Wire.PackResult
+                if let earlier { result = earlier } else if let uploadID { result = try await client.createPack(request(uploadID)) } else { return }
+                journal.recordAsset(result.track.id, for: fileKey)
                 if connection.json { try Output.json(result); return }
                 print("Track \(result.track.id) \"\(result.track.title)\"\(result.track.audio == nil ? " (no full mix)" : "") with \(result.stems.count) stems:")
                 for stem in result.stems { AssetsText.printLine(stem) }
                 if !result.attachments.isEmpty { print("Kept with the track: \(result.attachments.joined(separator: ", "))") }
             } catch let error as ClientError where error.status == 422 {
-                journal.forget(uploadID)  // the server kept nothing of it
+                if let uploadID { journal.forget(uploadID) }  // the server kept nothing of it
                 throw error
             }
         }

@@ -135,6 +135,9 @@ struct Upload: AsyncParsableCommand {
                         continue
                     } catch let error as ClientError where error.status == 404 || error.problemType == "upload-incomplete" {
                         // Resume (or start again) below.
+                    } catch let error as ClientError where error.problem?.field == "upload_id" {
+                        // That upload made something else (another command): this one uploads anew.
+                        journal.forget(earlier)
                     }
                 }
                 let bar = ProgressBar(label: name)

@@ -333,7 +333,7 @@ struct PackReaderTests {
         }
     }
 
-    /// The ratio is judged only past its floor (1 GiB by default); these bombs lower it.
+    /// The ratio is judged only past its floor (256 MiB by default); these bombs lower it.
     static let ratioFloor16MiB = limits { $0.ratioCheckByteCountMin = 16 << 20 }
 
     @Test("a zip bomb of 200 MiB of deflated zeros is refused by its compression ratio once past the ratio floor")

@@ -64,7 +64,7 @@ private func metadata(_ kind: AssetKind, title: String = "Night Drive", track: A
 /// Uploads and creates an asset for `owner`, returning the stored record.
 private func createAsset(_ store: CatalogStore, owner: PartyID, _ metadata: AssetMetadata) async throws -> AssetRecord {
     let upload = try await makeUpload(store, owner: owner)
-    return try await store.createAsset(CatalogStore.NewAsset(id: newID(), ownerID: owner, metadata: metadata, audio: audio(byteCount: 352_844, filename: "tone.wav"), now: now), consuming: upload)
+    return try await store.createAsset(CatalogStore.NewAsset(id: newID(), ownerID: owner, metadata: metadata, audio: audio(byteCount: 352_844, filename: "tone.wav"), now: now), consuming: upload, requestSHA256: String(repeating: "0", count: 64))
 }
 
 // MARK: Parties and keys
@@ -312,7 +312,7 @@ struct CatalogAssetTests {
         let owner = try await store.createParty(kind: .composer, displayName: "Ada", now: now).id
         let upload = try await makeUpload(store, owner: owner)
         #expect(try await store.upload(upload) != nil)
-        let asset = try await store.createAsset(CatalogStore.NewAsset(id: newID(), ownerID: owner, metadata: try metadata(.loop), audio: audio(byteCount: 352_844, filename: "loop.wav"), now: now), consuming: upload)
+        let asset = try await store.createAsset(CatalogStore.NewAsset(id: newID(), ownerID: owner, metadata: try metadata(.loop), audio: audio(byteCount: 352_844, filename: "loop.wav"), now: now), consuming: upload, requestSHA256: String(repeating: "0", count: 64))
         #expect(try await store.upload(upload) == nil)
         #expect(try await store.asset(asset.id)?.kind == .loop)
         #expect(try await store.assets(owner: owner, after: nil, limit: 10).map(\.id) == [asset.id])
@@ -335,7 +335,7 @@ struct CatalogAssetTests {
         let upload = try await makeUpload(store, owner: grace)
         let stemID: AssetID = newID()
         let createRefusal = await thrownProblem {
-            _ = try await store.createAsset(CatalogStore.NewAsset(id: stemID, ownerID: grace, metadata: stem, audio: audio(byteCount: 1, filename: nil), now: now), consuming: upload)
+            _ = try await store.createAsset(CatalogStore.NewAsset(id: stemID, ownerID: grace, metadata: stem, audio: audio(byteCount: 1, filename: nil), now: now), consuming: upload, requestSHA256: String(repeating: "0", count: 64))
         }
         #expect(createRefusal?.extensions["field"] == "track_id")
         #expect(try await store.upload(upload) != nil)

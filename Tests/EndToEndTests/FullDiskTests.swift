@@ -61,6 +61,8 @@ struct FullDiskTests {
         // A second server started on the full disk says the disk is full.
         let refusal = await #expect(throws: ServerSetupError.self) { _ = try await RunningServer.start(storage: "\(mountPoint)/second") }
         #expect(refusal?.description.contains("is full") == true, "\(refusal?.description ?? "")")
+        // It created that folder, failed inside it, and left nothing behind.
+        #expect(!FileManager.default.fileExists(atPath: "\(mountPoint)/second"))
         // The health check cannot write its probe file: 503, and the answer says why.
         #expect(await server.app.checkHealth() != nil)
         let health = try await raw.send(.GET, "/health")

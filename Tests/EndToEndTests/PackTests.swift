@@ -34,6 +34,40 @@ struct PackTests {
         return try await client.uploadFile(path: path, journal: nil)
     }
 
+    @Test("making a pack from an upload again gives the same track and stems and makes nothing new; another composer gets 404")
+    func packFromUploadIsIdempotent() async throws {
+        let fixed = Timestamp(millisecondsSince1970: 1_780_000_000_000)
+        let server = try await RunningServer.start { $0.clock = Clock { fixed } }
+        defer { Task { await server.stop() } }
+        let (_, ada, adaToken) = try await server.party(.composer, "Ada")
+        let (_, grace, _) = try await server.party(.composer, "Grace")
+        let (entries, _, _, _) = try Self.packEntries()
+        let upload = try await Self.uploadPack(ada, entries, format: .zip)
+        let first = try await ada.createPack(Wire.CreatePack(uploadID: upload))
+        let before = try await server.snapshot()
+        let again = try await RawHTTP(base: server.baseURL).send(
+            .POST, "/v1/packs", token: adaToken, headers: ["Content-Type": "application/json"],
+            body: Array(#"{"upload_id":"\#(upload)"}"#.utf8))
+        #expect(again.status == 200)
+        let repeated = try await ada.createPack(Wire.CreatePack(uploadID: upload))
+        #expect(repeated.track.id == first.track.id)
+        #expect(Set(repeated.stems.map(\.id)) == Set(first.stems.map(\.id)))
+        #expect(repeated.attachments == first.attachments)
+        #expect(try await server.snapshot() == before)
+        let refused = await #expect(throws: ClientError.self) { try await grace.createPack(Wire.CreatePack(uploadID: upload)) }
+        #expect(refused?.status == 404)
+
+        // A second pack into the same track, made at the same instant (a fixed clock): its
+        // repeat answers with its own stems, not the first pack's.
+        let more = try await Self.uploadPack(ada, [TestArchive.Entry("pad.wav", file: try TestFiles.tone(.wav16, seconds: 2, name: "pad"))],
+                                             format: .zip, name: "more")
+        let second = try await ada.createPack(Wire.CreatePack(uploadID: more, trackID: first.track.id))
+        #expect(second.stems.count == 1)
+        let secondAgain = try await ada.createPack(Wire.CreatePack(uploadID: more, trackID: first.track.id))
+        #expect(secondAgain.stems.map(\.id) == second.stems.map(\.id))
+        #expect(secondAgain.attachments.isEmpty)
+    }
+
     @Test("a pack in zip, tar or tar.gz becomes a track (its full mix) with stems named by pack.json", arguments: [
         TestArchive.Format.zip, .tar, .tarGzip,
     ])

@@ -66,6 +66,16 @@ struct UploadJourneyTests {
         #expect(again.json["id"] as? String == a.id.rawValue)
         #expect(again.header("Location") == "/v1/assets/\(a.id)")
         #expect(try await client.assets().items.map(\.id) == [a.id])
+        // Another request for the consumed upload (another title, kind or track) is refused:
+        // it would need the file again.
+        var other = request
+        other.title = "Twice"
+        let refusedOther = await #expect(throws: ClientError.self) { try await client.createAsset(other) }
+        #expect(refusedOther?.status == 422)
+        #expect(refusedOther?.problem?.field == "upload_id")
+        let asPack = await #expect(throws: ClientError.self) { try await client.createPack(Wire.CreatePack(uploadID: upload)) }
+        #expect(asPack?.status == 422)
+        #expect(try await client.assets().items.map(\.id) == [a.id])
         // Another composer cannot learn or take it.
         let refused = await #expect(throws: ClientError.self) { try await grace.createAsset(request) }
         #expect(refused?.status == 404)

@@ -79,6 +79,10 @@ AFTERWARDS = [
     ("""$B assets list --json --api-key "$(jq -r .key.token ada.json)" | jq -r '.items[] | select(.kind == "stem" and .track_id == env.TRACK) | "\(.bpm) \(.key.name) \(.splits_inherited)"'""",
      [r"^92 A minor true\n92 A minor true$"]),
     ('$B assets splits $TRACK --api-key "$(jq -r .key.token ada.json)"', [r"70\.00%", r"30\.00%"]),
+    # "Run the same command again": an upload the journal saw made into an asset gives that
+    # asset again, not a second one.
+    ("""test "$($B upload hook.wav --kind loop --title "Neon Hook" --bpm 92 --key 8A --tag synthwave --tag hook --json """
+     """--api-key "$(jq -r .key.token ada.json)" | jq -r '.[0].id')" = "$HOOK" && echo same asset""", [r"^same asset$"]),
     ('echo "$LICENSE $CODE"', [r"^lic_\w+ SYN-"]),
     ("head -1 payouts.csv", [r"\w"]),
     ("unzip -l night-drive-license.zip 2>/dev/null || python3 -m zipfile -l night-drive-license.zip", [r"LICENSE\.md", r"license\.json"]),
@@ -261,6 +265,10 @@ def main():
         operator_key = found.group(1)
 
         shell = Shell(newcomer, env)
+        shell.send("set -o pipefail")
+        unmatched = [fragment for fragment, _ in EXPECTATIONS if not any(fragment in command for command in lines)]
+        if unmatched:
+            failures.append(f"expectations that match no README line (was a line renamed?): {unmatched}")
         demo_output = None
         for command in lines:
             ran = command.replace("http://127.0.0.1:8080", f"http://127.0.0.1:{port}")

@@ -85,17 +85,19 @@ public func buildApplication(
     // The templates first: a start refused for a bad template has created nothing.
     let templates: TemplateCatalog
     do {
-        templates = try settings.licenses.map { try TemplateCatalog.load(directory: $0) } ?? TemplateCatalog.builtIn()
+        let folder = settings.licenses
+        templates = try await Blocking.file { try folder.map { try TemplateCatalog.load(directory: $0) } ?? TemplateCatalog.builtIn() }
     } catch {
         throw ServerSetupError(description: "\(String(describing: error)). Fix the template (or point --licenses at the right folder, or leave it out for the built-in templates) and start again.")
     }
-    // A start that fails in a folder it created leaves no trace: once this start holds
-    // the folder's lock, everything under the first folder that did not exist is its own
-    // (provably garbage if the start fails). A folder that existed is never removed.
-    let (folderLock, created) = try await startingOnAFullDisk(layout) { try await Blocking.file { () throws -> (FolderLock, String?) in
-        let created = DurableFile.firstMissingAncestor(of: layout.root)
+    // A start that fails in a folder it created leaves no trace: the folders this start's
+    // own mkdir made are its own. Their contents go while it still holds the folder's lock
+    // (so no other server is using them), then the empty folders, innermost first, each
+    // only if empty. A folder that existed before is never touched.
+    let (folderLock, created) = try await startingOnAFullDisk(layout) { try await Blocking.file { () throws -> (FolderLock, (made: [String], madeItself: Bool)) in
+        let created: (made: [String], madeItself: Bool)
         do {
-            try DurableFile.makeDirectories(layout.root)
+            created = try DurableFile.makeDirectoriesReportingCreated(layout.root)
         } catch {
             throw ServerSetupError(description: "Cannot create the storage folder \(layout.root): \(error). Choose another with --storage or SYNCLET_STORAGE.")
         }
@@ -103,6 +105,7 @@ public func buildApplication(
         do {
             return (try FolderLock.acquire(folder: layout.root), created)
         } catch {
+            for folder in created.made.reversed() { _ = rmdir(folder) }
             throw ServerSetupError(description: String(describing: error))
         }
     } }
@@ -111,10 +114,11 @@ public func buildApplication(
     do {
         (services, bootstrap) = try await openStorage(settings: settings, layout: layout, templates: templates, logger: logger)
     } catch {
-        if let created {
+        if created.madeItself {
             try? await Blocking.file {
+                for name in DurableFile.list(layout.root) { DurableFile.removeTree("\(layout.root)/\(name)") }
                 folderLock.release()
-                DurableFile.removeTree(created)
+                for folder in created.made.reversed() { _ = rmdir(folder) }
             }
         }
         throw error

@@ -14,13 +14,13 @@ struct PacksController {
         let party = try context.requireParty(.composer)
         let body = try await request.decodeJSON(Wire.CreatePack.self, schema: "CreatePack",
                                                 byteCountMax: app.settings.limits.jsonBodyByteCountMax)
-        let (track, stems, attachments) = try await PackIntake(app: app).createPack(body, owner: party)
+        let made = try await PackIntake(app: app).createPack(body, owner: party)
         let presenter = AssetPresenter(app: app)
-        let result = Wire.PackResult(track: try await presenter.presentDetail(track, viewer: party),
-                                     stems: try await presenter.present(stems, viewer: party),
-                                     attachments: attachments)
+        let result = Wire.PackResult(track: try await presenter.presentDetail(made.track, viewer: party),
+                                     stems: try await presenter.present(made.stems, viewer: party),
+                                     attachments: made.attachments)
         var headers = HTTPFields()
-        headers[.location] = "/v1/assets/\(track.id)"
-        return JSONResponse(status: .created, result, headers: headers)
+        headers[.location] = "/v1/assets/\(made.track.id)"
+        return JSONResponse(status: made.repeated ? .ok : .created, result, headers: headers)
     }
 }

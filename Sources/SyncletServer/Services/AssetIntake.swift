@@ -1,9 +1,11 @@
 import Audio
+import Foundation
 import BlobStore
 import Blocking
 import Catalog
 import Hummingbird
 import SyncletCore
+import SyncletCrypto
 
 /// Turns a finished upload into an asset: metadata checked, audio probed, file into the
 /// blob store, rows written. Nothing is kept of a file that is not readable audio.
@@ -20,11 +22,10 @@ struct AssetIntake: Sendable {
     func createAsset(_ request: Wire.CreateAsset, owner: PartyRecord) async throws -> Created {
         let limits = app.settings.limits
         let metadata = try AssetMetadata(validating: request, limits: limits)
+        let fingerprint = try UploadOutcomes.fingerprint(request)
         guard let upload = try await app.catalog.upload(request.uploadID), upload.ownerID == owner.id else {
-            if let made = try await app.catalog.asset(madeFrom: request.uploadID, owner: owner.id) {
-                return Created(record: made, repeated: true)
-            }
-            throw Problem.notFound("Upload \(request.uploadID)")
+            let made = try await UploadOutcomes(app: app).repeated(request.uploadID, owner: owner.id, as: .asset, fingerprint: fingerprint)
+            return Created(record: made.asset, repeated: true)
         }
         // Cheap database checks before the expensive probe.
         try await app.catalog.checkReferences(of: metadata, owner: owner.id)
@@ -33,10 +34,8 @@ struct AssetIntake: Sendable {
             let partPath = app.uploadFiles.path(upload.id)
             guard let offset = try await app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
                 // A request for the same upload got the lock first and made the asset.
-                if let made = try await app.catalog.asset(madeFrom: upload.id, owner: owner.id) {
-                    return Created(record: made, repeated: true)
-                }
-                throw Problem.notFound("Upload \(upload.id)")
+                let made = try await UploadOutcomes(app: app).repeated(upload.id, owner: owner.id, as: .asset, fingerprint: fingerprint)
+                return Created(record: made.asset, repeated: true)
             }
             guard offset == upload.length else {
                 throw Problem.conflict("upload-incomplete",
@@ -48,13 +47,15 @@ struct AssetIntake: Sendable {
                 facts = try await Blocking.codec { try AudioProbe.probe(path: partPath) }
                 try metadata.check(durationMilliseconds: facts.durationMilliseconds,
                                    toleranceMilliseconds: limits.durationToleranceMilliseconds)
-                try metadata.preview.check(assetMilliseconds: facts.durationMilliseconds)
             } catch let problem as Problem {
                 // Refused audio: keep nothing of it.
                 try await app.catalog.deleteUpload(upload.id)
                 try await app.uploadFiles.remove(upload.id)
                 throw problem
             }
+            // A preview window past the end is a metadata mistake: the upload stays, to be
+            // made into an asset with a better window.
+            try metadata.preview.check(assetMilliseconds: facts.durationMilliseconds)
             // Filed beside the upload (a hard link), so that a crash before the commit
             // below leaves the upload whole and resumable; the upload's file goes after.
             let blob = try await app.blobs.share(fileAt: partPath)
@@ -63,7 +64,7 @@ struct AssetIntake: Sendable {
                 id: app.newID(now), ownerID: owner.id, metadata: metadata,
                 audio: .init(blob: blob, facts: facts, filename: upload.filename), now: now)
             do {
-                let record = try await app.catalog.createAsset(new, consuming: upload.id)
+                let record = try await app.catalog.createAsset(new, consuming: upload.id, requestSHA256: fingerprint)
                 try? await app.uploadFiles.remove(upload.id)
                 app.previewSignal.wake()
                 return Created(record: record, repeated: false)
@@ -84,5 +85,32 @@ extension CatalogStore.StoredAudio {
         self.init(blobSHA256: blob.sha256, byteCount: blob.byteCount, filename: filename, container: facts.container,
                   encoding: facts.encoding, sampleRate: facts.sampleRate, bitDepth: facts.bitDepth,
                   channels: facts.channels, frames: facts.frames, durationMilliseconds: facts.durationMilliseconds)
+    }
+}
+
+/// Answers for an upload asked to make something again: creating an asset or a pack from an
+/// upload is idempotent, so the same request (a client retrying after losing the answer, a
+/// re-run command) gets what the upload made; another request for a consumed upload is
+/// refused, since it would need the file again.
+struct UploadOutcomes {
+    let app: AppServices
+
+    /// SHA-256 of the request as canonical JSON (sorted keys): what "the same request" means.
+    static func fingerprint<Request: Encodable>(_ request: Request) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return SHA256Hasher.digest(Array(try encoder.encode(request))).hex
+    }
+
+    func repeated(_ id: UploadID, owner: PartyID, as made: CatalogStore.UploadOutcome.Made,
+                  fingerprint: String) async throws -> CatalogStore.UploadOutcome {
+        guard let outcome = try await app.catalog.outcome(ofUpload: id, owner: owner) else {
+            throw Problem.notFound("Upload \(id)")
+        }
+        guard outcome.made == made, outcome.requestSHA256 == fingerprint else {
+            throw Problem.invalid("Upload \(id) already made \(outcome.made == .pack ? "the pack of track" : "asset") \(outcome.asset.id) "
+                                  + "from another request; upload the file again to make something else of it.", field: "upload_id")
+        }
+        return outcome
     }
 }

@@ -12,9 +12,20 @@ import SyncletCore
 struct PackIntake: Sendable {
     let app: AppServices
 
-    func createPack(_ request: Wire.CreatePack, owner: PartyRecord) async throws -> (AssetRecord, [AssetRecord], [String]) {
+    /// What a pack made: its track, stems and kept text files; `repeated` when the upload
+    /// had made them before (creating a pack from an upload is idempotent, like an asset).
+    struct Made {
+        let track: AssetRecord
+        let stems: [AssetRecord]
+        let attachments: [String]
+        var repeated = false
+    }
+
+    func createPack(_ request: Wire.CreatePack, owner: PartyRecord) async throws -> Made {
+        let fingerprint = try UploadOutcomes.fingerprint(request)
         guard let upload = try await app.catalog.upload(request.uploadID), upload.ownerID == owner.id else {
-            throw Problem.notFound("Upload \(request.uploadID)")
+            let made = try await UploadOutcomes(app: app).repeated(request.uploadID, owner: owner.id, as: .pack, fingerprint: fingerprint)
+            return Made(track: made.asset, stems: made.stems, attachments: made.attachments, repeated: true)
         }
         if let trackID = request.trackID {
             guard let track = try await app.catalog.asset(trackID), track.ownerID == owner.id else {
@@ -24,9 +35,11 @@ struct PackIntake: Sendable {
                 throw Problem.invalid("\(trackID) is a \(track.kind.rawValue), not a track.", field: "track_id")
             }
         }
-        return try await app.uploadLocks.withLock(upload.id) { () async throws -> (AssetRecord, [AssetRecord], [String]) in
+        return try await app.uploadLocks.withLock(upload.id) { () async throws -> Made in
             guard let offset = try await app.uploadFiles.offset(upload.id), try await app.catalog.upload(upload.id) != nil else {
-                throw Problem.notFound("Upload \(upload.id)")
+                // A request for the same upload got the lock first and made the pack.
+                let made = try await UploadOutcomes(app: app).repeated(upload.id, owner: owner.id, as: .pack, fingerprint: fingerprint)
+                return Made(track: made.asset, stems: made.stems, attachments: made.attachments, repeated: true)
             }
             guard offset == upload.length else {
                 throw Problem.conflict("upload-incomplete",
@@ -36,11 +49,12 @@ struct PackIntake: Sendable {
             let directory = "\(app.layout.temp)/pack-\(upload.id)"
             var adopted = [StoredBlob]()
             do {
-                let result = try await ingest(request, upload: upload, owner: owner, directory: directory, adopted: &adopted)
+                let result = try await ingest(request, upload: upload, owner: owner, directory: directory, adopted: &adopted,
+                                              fingerprint: fingerprint)
                 try? await app.uploadFiles.remove(upload.id)
                 try? await Self.removeFolder(directory)
                 app.previewSignal.wake()
-                return result
+                return Made(track: result.0, stems: result.1, attachments: result.2)
             } catch {
                 try? await Self.removeFolder(directory)
                 for blob in adopted where try await !app.catalog.blobInUse(blob.sha256) { try await app.blobs.remove(blob.sha256) }
@@ -55,7 +69,7 @@ struct PackIntake: Sendable {
     }
 
     private func ingest(_ request: Wire.CreatePack, upload: UploadRecord, owner: PartyRecord, directory: String,
-                        adopted: inout [StoredBlob]) async throws -> (AssetRecord, [AssetRecord], [String]) {
+                        adopted: inout [StoredBlob], fingerprint: String) async throws -> (AssetRecord, [AssetRecord], [String]) {
         let limits = app.settings.limits
         let packLimits = PackLimits(limits)
         let archive = app.uploadFiles.path(upload.id)
@@ -110,7 +124,7 @@ struct PackIntake: Sendable {
         }
         let (trackRecord, stemRecords) = try await app.catalog.createPack(
             track: track, existingTrack: request.trackID, stems: stems, attachments: attachments, owner: owner.id,
-            consuming: upload.id)
+            consuming: upload.id, requestSHA256: fingerprint)
         return (trackRecord, stemRecords, attachments.map(\.name))
     }
 }
