@@ -76,6 +76,20 @@ public struct CatalogStore: Sendable {
         try await writer.write { db in
             guard var key = try APIKeyRecord.fetchOne(db, key: id) else { return nil }
             if key.revokedAt == nil {
+                // The operator is never locked out: its last key in force stays. (The write
+                // transaction makes the count and the revocation one step.)
+                let isOperatorKey = try String.fetchOne(db, sql: "SELECT kind FROM party WHERE id = ?", arguments: [key.partyID]) == "admin"
+                if isOperatorKey {
+                    let others = try Int.fetchOne(db, sql: """
+                        SELECT count(*) FROM api_key JOIN party ON party.id = api_key.party_id
+                        WHERE party.kind = 'admin' AND api_key.revoked_at IS NULL AND api_key.id <> ?
+                        """, arguments: [id]) ?? 0
+                    guard others > 0 else {
+                        throw Problem.conflict("last-operator-key",
+                            "\(id) is the last operator key in force; revoking it would lock the operator out. Issue another "
+                            + "operator key first (synclet admin issue-key), or recover one on the server: synclet admin recover-key --storage DIR.")
+                    }
+                }
                 key.revokedAt = now
                 try key.update(db)
             }

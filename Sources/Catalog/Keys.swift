@@ -16,6 +16,13 @@ extension CatalogStore {
         return (record, token.token)
     }
 
+    /// The operator: the first admin party made (the one the first start bootstrapped).
+    public func operatorParty() async throws -> PartyRecord? {
+        try await writer.pooledRead { db in
+            try PartyRecord.fetchOne(db, sql: "SELECT * FROM party WHERE kind = 'admin' ORDER BY created_at, id LIMIT 1")
+        }
+    }
+
     /// Creates a party with a fresh id.
     public func createParty(kind: PartyKind, displayName: String, now: Timestamp) async throws -> PartyRecord {
         var random = SecureRandom()

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import SyncletClient
 import SyncletCore
+import SyncletServer
 
 /// `synclet admin …`: the operator's commands (need an admin key).
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Operator commands: parties, API keys, wallet credit, licenses, signing keys, drops, period close and payouts (admin key required).",
         subcommands: [CreateParty.self, Parties.self, IssueKey.self, Keys.self, RevokeKey.self,
-                      Credit.self, RotateKey.self, Revoke.self, Drop.self, ClosePeriod.self, Payouts.self, Platforms.self])
+                      Credit.self, RotateKey.self, Revoke.self, Drop.self, ClosePeriod.self, Payouts.self, Platforms.self, RecoverKey.self])
 
     struct CreateParty: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -74,6 +75,31 @@ struct Admin: AsyncParsableCommand {
                 if connection.json { try Output.json(issued) } else {
                     print("Key \(issued.key.id) for \(id) (shown once): \(issued.token)")
                 }
+            }
+        }
+    }
+
+    struct RecoverKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new operator key on the server's data folder, with the server stopped (shown once).",
+            discussion: """
+                The way back when every operator key is lost: run it on the machine that holds
+                the data folder, with the server stopped (the folder's lock says if it runs).
+                It needs no server and no key, only the folder.
+
+                Example: synclet admin recover-key --storage /var/lib/synclet
+                """)
+        @Option(help: "The server's data folder.") var storage: String
+        @Flag(help: "Print JSON for scripts instead of text.") var json = false
+
+        func run() async throws {
+            do {
+                let (party, token) = try await recoverOperatorKey(storage: storage, now: Clock.system.now())
+                if json { try Output.json(["party_id": party.rawValue, "token": token]); return }
+                print("New operator key for \(party) (shown once; the other keys are unchanged): \(token)")
+            } catch let error as ServerSetupError {
+                Output.error(error.description)
+                throw ExitCode.failure
             }
         }
     }

@@ -334,6 +334,26 @@ struct DuplicateMemberTests {
 
 @Suite("No request ends the process: extreme numbers, odd Unicode and broken HTTP get a 4xx")
 struct HostileRequestTests {
+    @Test("text lengths are counted in code points everywhere: 150 letters with two combining marks each (450 code points) is a 400, not a 500, and nothing is made")
+    func combiningMarksCountedOnce() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let raw = RawHTTP(base: server.baseURL)
+        let admin = server.app.bootstrapToken!
+        let before = try await server.snapshot()
+        let heavy = String(repeating: "e\u{0301}\u{0323}", count: 150)
+        #expect(heavy.count == 150 && heavy.unicodeScalars.count == 450)
+        let body = try JSONSerialization.data(withJSONObject: ["kind": "composer", "display_name": heavy])
+        let reply = try await raw.send(.POST, "/v1/parties", token: admin, headers: ["Content-Type": "application/json"], body: Array(body))
+        expectProblem(reply, 400, "bad-request")
+        #expect(try await server.snapshot() == before)
+        // At the limit in code points it is accepted.
+        let fits = String(repeating: "e\u{0301}", count: 100)
+        let accepted = try await raw.send(.POST, "/v1/parties", token: admin, headers: ["Content-Type": "application/json"],
+                                          body: Array(try JSONSerialization.data(withJSONObject: ["kind": "composer", "display_name": fits])))
+        #expect(accepted.status == 201)
+    }
+
     @Test("a webhook timestamp at the ends of Int64, or past them, is a 401 and the server lives on", arguments: [
         "t=-9223372036854775807,v1=00", "t=-9223372036854775808,v1=00", "t=9223372036854775807,v1=00",
         "t=99999999999999999999,v1=00", "t=0,v1=zz", "t=,v1=", "v1=00", "t=1,v1=0",

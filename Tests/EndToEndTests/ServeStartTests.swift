@@ -102,3 +102,51 @@ struct ServeStartTests {
         #expect(!FileManager.default.fileExists(atPath: work + "/data"))
     }
 }
+
+@Suite("The operator is never locked out: the last operator key cannot be revoked, and a lost one is recovered on the folder")
+struct OperatorKeyTests {
+    @Test("revoking the last operator key in force is refused with 409; with a second key it works, and the second is then the last")
+    func lastOperatorKeyStays() async throws {
+        let server = try await RunningServer.start()
+        defer { Task { await server.stop() } }
+        let raw = RawHTTP(base: server.baseURL)
+        let first = server.app.bootstrapToken!
+        let me = try await server.admin.me()
+        let keys = try await server.admin.keys(party: me.id)
+        try #require(keys.count == 1)
+        let refused = try await raw.send(.DELETE, "/v1/keys/\(keys[0].id)", token: first)
+        expectProblem(refused, 409, "last-operator-key")
+        #expect(try await raw.send(.GET, "/v1/parties", token: first).status == 200)
+
+        let second = try await server.admin.issueKey(party: me.id, label: "second")
+        #expect(try await raw.send(.DELETE, "/v1/keys/\(keys[0].id)", token: second.token).status == 200)
+        #expect(try await raw.send(.GET, "/v1/parties", token: first).status == 401)
+        expectProblem(try await raw.send(.DELETE, "/v1/keys/\(second.key.id)", token: second.token), 409, "last-operator-key")
+        #expect(try await raw.send(.GET, "/v1/parties", token: second.token).status == 200)
+    }
+
+    @Test("synclet admin recover-key --storage DIR makes a working operator key with the server stopped, and refuses while it runs")
+    func recoverKeyOnTheFolder() async throws {
+        let storage = TestFiles.makeDirectory("recover")
+        let work = TestFiles.makeDirectory("recover-cli")
+        let server = try await RunningServer.start(storage: storage)
+        let running = try await ServeStartTests.run(["admin", "recover-key", "--storage", storage], in: work)
+        #expect(running.status == 1)
+        #expect(running.output.contains("Stop that server first"), "\(running.output)")
+        await server.stop()
+
+        let recovered = try await ServeStartTests.run(["admin", "recover-key", "--storage", storage, "--json"], in: work)
+        #expect(recovered.status == 0, "\(recovered.output)")
+        let answer = try JSONSerialization.jsonObject(with: Data(recovered.output.utf8)) as? [String: String]
+        let token = try #require(answer?["token"])
+        let again = try await RunningServer.start(storage: storage)
+        defer { Task { await again.stop() } }
+        #expect(again.app.bootstrapToken == nil)  // not a new operator: the same one, a new key
+        #expect(try await RawHTTP(base: again.baseURL).send(.GET, "/v1/parties", token: token).status == 200)
+        #expect(try await again.client(token).me().kind == .admin)
+
+        let nowhere = try await ServeStartTests.run(["admin", "recover-key", "--storage", work + "/none"], in: work)
+        #expect(nowhere.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: work + "/none"))
+    }
+}

@@ -26,7 +26,7 @@ struct PartiesController {
         let body = try await request.decodeJSON(Wire.CreateParty.self, schema: "CreateParty",
                                                 byteCountMax: app.settings.limits.jsonBodyByteCountMax)
         let name = body.displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= app.settings.limits.titleCharacterCountMax else {
+        guard !name.isEmpty, name.unicodeScalars.count <= app.settings.limits.titleCharacterCountMax else {
             throw Problem.invalid("display_name must be 1 to \(app.settings.limits.titleCharacterCountMax) characters.", field: "display_name")
         }
         let party = try await app.catalog.createParty(kind: body.kind, displayName: name, now: app.settings.clock.now())

@@ -39,8 +39,8 @@ struct SchemaValidator: Sendable {
                 for (index, item) in items.enumerated() { try validate(item, against: itemSchema, at: "\(pointer())/\(index)") }
             }
         case .string(let text):
-            if case .integer(let max)? = rule["maxLength"], text.count > max { throw fail(pointer(), "may be at most \(max) characters") }
-            if case .integer(let min)? = rule["minLength"], text.count < min { throw fail(pointer(), "must be at least \(min) characters") }
+            if case .integer(let max)? = rule["maxLength"], text.unicodeScalars.count > max { throw fail(pointer(), "may be at most \(max) characters") }
+            if case .integer(let min)? = rule["minLength"], text.unicodeScalars.count < min { throw fail(pointer(), "must be at least \(min) characters") }
         case .integer, .number:
             let number: Double = if case .integer(let i) = value { Double(i) } else if case .number(let d) = value { d } else { 0 }
             if let min = rule["minimum"].flatMap(Self.double), number < min { throw fail(pointer(), "must be at least \(Self.format(min))") }
