@@ -84,13 +84,25 @@ public enum StatementBook {
         let this = period.description
         let next = period.next.description
         let name = try String.fetchOne(db, sql: "SELECT display_name FROM party WHERE id = ?", arguments: [owner.rawValue]) ?? ""
+        // A payout belongs to the period whose close made it, whenever its transfer was
+        // booked (the close runs after the period ends): the statement it pays shows it, and
+        // its closing balance is what was carried. So balances count every movement but the
+        // payout transfers, and take off the payouts of the closes up to this period.
+        func paidAtCloses(_ condition: String) throws -> Int64 {
+            try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM payout WHERE party_id = ? AND period \(condition) ?",
+                               arguments: [owner.rawValue, this]) ?? 0
+        }
+        let earnedBefore = try net(from: nil, to: this, nil) - net(from: nil, to: this, "payout")
+        let earnedIn = try net(from: this, to: next, nil) - net(from: this, to: next, "payout")
+        let opening = earnedBefore - (try paidAtCloses("<"))
+        let paidOut = try paidAtCloses("=")
         var result = Statement(
             partyID: owner.rawValue, partyName: name, period: period.description, currency: currency,
-            openingBalanceMicros: try net(from: nil, to: this, nil), lines: try lines(db, owner: owner, period: period),
+            openingBalanceMicros: opening, lines: try lines(db, owner: owner, period: period),
             usageMicros: try net(from: this, to: next, "usage"),
             licenseSalesMicros: try net(from: this, to: next, "license"),
-            payoutsMicros: -(try net(from: this, to: next, "payout")),
-            closingBalanceMicros: try net(from: nil, to: next, nil), generatedAt: now)
+            payoutsMicros: paidOut,
+            closingBalanceMicros: opening + earnedIn - paidOut, generatedAt: now)
         result.timeZone = periods.timeZoneIdentifier
         result.adjustments = try adjustments(db, owner: owner, period: period, periods: periods)
         return result
@@ -193,14 +205,12 @@ public enum StatementBook {
         var payouts = [Payout]()
         var carried = 0
         for party in composers {
-            let statement = try statement(db, owner: party, period: period, periods: periods, currency: currency, now: now)
-            let content = String(decoding: try encoder.encode(statement), as: UTF8.self)
-            try db.execute(sql: "INSERT INTO sealed_statement (period, party_id, content, sha256) VALUES (?, ?, ?, ?)",
-                           arguments: [period.description, party.rawValue, content, hash(content)])
+            // Owed at the period's end: the statement before this close's payout.
+            let owed = try statement(db, owner: party, period: period, periods: periods, currency: currency, now: now)
             let earnings = try Ledger.account(db, party: party, purpose: .composerEarnings, now: now)
             // What the sealed statement says is owed at the period's end, and no more than is
             // there now: earnings of the next period, already booked, wait for its close.
-            let balance = min(statement.closingBalanceMicros, try Ledger.balance(db, earnings))
+            let balance = min(owed.closingBalanceMicros, try Ledger.balance(db, earnings))
             if balance >= thresholdMicros && balance > 0 {
                 let reference = "SYNPAY-\(period)-\(party.rawValue)"
                 let clearing = try Ledger.account(db, party: nil, purpose: .paymentClearing, now: now)
@@ -212,6 +222,11 @@ public enum StatementBook {
             } else if balance > 0 {
                 carried += 1
             }
+            // Sealed with the payout this close made, and what it carried forward.
+            let sealed = try statement(db, owner: party, period: period, periods: periods, currency: currency, now: now)
+            let content = String(decoding: try encoder.encode(sealed), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO sealed_statement (period, party_id, content, sha256) VALUES (?, ?, ?, ?)",
+                           arguments: [period.description, party.rawValue, content, hash(content)])
         }
         return CloseResult(period: period.description, sealedStatements: composers.count, payouts: payouts, carriedForwardParties: carried)
     }

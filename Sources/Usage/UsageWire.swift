@@ -32,9 +32,12 @@ public struct StatementLineEvent: Codable, Sendable, Equatable {
     public var channelID: String?
     public var videoID: String?
     public var occurredAt: Timestamp
+    /// For a reversal: the event it takes back (its quantity and charge are then negative,
+    /// so a line's events add up to the line).
+    public var reverses: String?
 
     public init(eventID: String, licenseID: LicenseID, termsSHA256: String, quantity: Int64, chargedMicros: Int64,
-                channelID: String?, videoID: String?, occurredAt: Timestamp) {
+                channelID: String?, videoID: String?, occurredAt: Timestamp, reverses: String? = nil) {
         self.eventID = eventID
         self.licenseID = licenseID
         self.termsSHA256 = termsSHA256
@@ -43,10 +46,11 @@ public struct StatementLineEvent: Codable, Sendable, Equatable {
         self.channelID = channelID
         self.videoID = videoID
         self.occurredAt = occurredAt
+        self.reverses = reverses
     }
 
     enum CodingKeys: String, CodingKey {
-        case quantity
+        case quantity, reverses
         case eventID = "event_id"
         case licenseID = "license_id"
         case termsSHA256 = "terms_sha256"

@@ -190,7 +190,8 @@ enum StatementText {
     static func events(_ events: [StatementLineEvent]) -> String {
         let header = ["EVENT", "QUANTITY", "CHARGED", "LICENSE", "CHANNEL", "VIDEO", "OCCURRED", "TERMS SHA256"]
         let rows: [[String]] = events.map { event in
-            [event.eventID, String(event.quantity), Money(micros: event.chargedMicros).decimal, event.licenseID.rawValue,
+            [event.eventID + (event.reverses.map { " (reverses \($0))" } ?? ""), String(event.quantity),
+             Money(micros: event.chargedMicros).decimal, event.licenseID.rawValue,
              event.channelID ?? "-", event.videoID ?? "-", event.occurredAt.rfc3339, event.termsSHA256]
         }
         let (alignedHeader, alignedRows) = rightAligned(header: header, rows: rows, columns: [1, 2])

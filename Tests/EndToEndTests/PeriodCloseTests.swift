@@ -39,6 +39,14 @@ struct PeriodCloseTests {
         #expect(SHA256Hasher.digest(exact.body).hex == sha)
         expectProblem(try await f.raw.send(.GET, "/v1/statements?period=2026-12&format=sealed", token: token), 409, "period-open")
         #expect(sealed.json["closing_balance_micros"] as? Int == sealed.json["opening_balance_micros"].flatMap { $0 as? Int }.map { $0 + (sealed.json["usage_micros"] as? Int ?? 0) + (sealed.json["license_sales_micros"] as? Int ?? 0) - (sealed.json["payouts_micros"] as? Int ?? 0) })
+        // The payout this close made is on the statement it pays (as the API document says),
+        // though its transfer was booked in December; what is left is what was carried.
+        let adaPayout = try #require(payouts.first { $0["party_id"] as? String == f.ada.id.rawValue }?["amount_micros"] as? Int)
+        #expect(sealed.json["payouts_micros"] as? Int == adaPayout)
+        #expect(sealed.json["closing_balance_micros"] as? Int == 0)
+        let decemberBefore = try await f.raw.send(.GET, "/v1/statements?period=2026-12", token: token)
+        #expect(decemberBefore.json["opening_balance_micros"] as? Int == 0)
+        #expect(decemberBefore.json["payouts_micros"] as? Int == 0)
 
         // December usage lands in December; November stays exactly as sealed.
         let december = Timestamp(rfc3339: "2026-12-05T00:00:00Z")!.rfc3339

@@ -336,6 +336,30 @@ struct UsageIngestTests {
         expectProblem(try await f.raw.send(.GET, "/v1/statements/lines/9/events?period=\(period)", token: token), 404)
     }
 
+    @Test("a line's events include its reversals, negative and naming what they reverse, so they add up to the line")
+    func lineEventsAddUp() async throws {
+        let f = try await LicensingFixture.make()
+        defer { Task { await f.server.stop() } }
+        let license = try await Self.license(f)
+        let id = license.id.rawValue
+        _ = try await Self.send(f, [Self.event("a1", license: id, quantity: 1_000), Self.event("a2", license: id, quantity: 3_000),
+                                    Self.event("a3", license: id, quantity: 500)])
+        _ = try await Self.send(f, [Self.event("a2-back", license: id, quantity: 1, reverses: "a2")])
+        let token = try await adaToken(f)
+        let period = PeriodCalendar.utc.period(containing: Timestamp(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))).description
+        let statement = try await f.raw.send(.GET, "/v1/statements?period=\(period)", token: token)
+        let line = try #require((statement.json["lines"] as? [[String: Any]])?.first)
+        let events = try await f.raw.send(.GET, "/v1/statements/lines/1/events?period=\(period)", token: token)
+        let items = try #require(events.json["items"] as? [[String: Any]])
+        #expect(items.compactMap { $0["event_id"] as? String } == ["a1", "a2", "a3", "a2-back"])
+        let reversal = try #require(items.last)
+        #expect(reversal["reverses"] as? String == "a2")
+        #expect(reversal["quantity"] as? Int == -3_000)
+        #expect(items.compactMap { $0["quantity"] as? Int }.reduce(0, +) == line["quantity"] as? Int)
+        #expect(items.compactMap { $0["charged_micros"] as? Int }.reduce(0, +) == line["gross_micros"] as? Int)
+        #expect(line["quantity"] as? Int == 1_500)
+    }
+
     func adaToken(_ f: LicensingFixture) async throws -> String {
         try await f.server.admin.issueKey(party: f.ada.id, label: "statements").token
     }

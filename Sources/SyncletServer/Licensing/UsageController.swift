@@ -239,15 +239,22 @@ struct UsageController {
             let lines = try Self.lines(db, owner, period)
             guard n <= lines.count else { throw Problem.notFound("Line \(n) of this statement") }
             let line = lines[n - 1]
+            // Accepted events, and reversals of accepted events (booked in this period, with the
+            // quantity and charge they take back, negative): together they add up to the line.
             return try Row.fetchAll(db, sql: """
-                SELECT e.seq, e.event_id, e.license_id, l.terms_sha256, e.quantity, e.charged_micros, e.channel_id, e.video_id, e.occurred_at
-                FROM usage_event e JOIN license l ON l.id = e.license_id
-                WHERE e.period = ? AND e.status = 'accepted' AND l.asset_id = ? AND l.template_id = ? AND e.platform = ? AND e.kind = ?
+                SELECT e.seq, e.event_id, e.license_id, l.terms_sha256,
+                       CASE WHEN e.status = 'reversal' THEN -o.quantity ELSE e.quantity END AS quantity,
+                       CASE WHEN e.status = 'reversal' THEN -o.charged_micros ELSE e.charged_micros END AS charged_micros,
+                       coalesce(e.channel_id, o.channel_id) AS channel_id, coalesce(e.video_id, o.video_id) AS video_id,
+                       e.occurred_at, o.event_id AS reverses
+                FROM usage_event e JOIN license l ON l.id = e.license_id LEFT JOIN usage_event o ON o.seq = e.reverses_seq
+                WHERE e.period = ? AND (e.status = 'accepted' OR (e.status = 'reversal' AND o.status = 'accepted'))
+                  AND l.asset_id = ? AND l.template_id = ? AND coalesce(o.platform, e.platform) = ? AND coalesce(o.kind, e.kind) = ?
                   AND e.seq > ? ORDER BY e.seq LIMIT ?
                 """, arguments: [period.description, line.assetID, line.template, line.platform, line.kind, after ?? 0, limit + 1]).map { row in
                 (row["seq"], StatementLineEvent(eventID: row["event_id"], licenseID: LicenseID(row["license_id"] as String)!, termsSHA256: row["terms_sha256"],
                                          quantity: row["quantity"], chargedMicros: row["charged_micros"], channelID: row["channel_id"],
-                                         videoID: row["video_id"], occurredAt: row["occurred_at"]))
+                                         videoID: row["video_id"], occurredAt: row["occurred_at"], reverses: row["reverses"]))
             }
         }
         let items = events.prefix(limit).map(\.1)
