@@ -43,6 +43,70 @@ struct EarningsStreamTests {
         #expect(events[1]["usage_micros"] as? Int == 480_000)
     }
 
+    @Test("an open earnings stream is told of every money movement after its commit: a sale, a revocation, usage, a grant that pays waiting usage, and a period close")
+    func streamFollowsEveryMovement() async throws {
+        let clock = TestClock(Timestamp(rfc3339: "2026-11-15T12:00:00Z")!.millisecondsSince1970)
+        let f = try await LicensingFixture.make(clock: clock, configure: {
+            $0.payoutThresholdMicros = 1
+            $0.limits.usageCreditLimitMicros = 0
+        })
+        defer { Task { await f.server.stop() } }
+        let license = try await UsageIngestTests.license(f)
+        let token = try await f.server.admin.issueKey(party: f.ada.id, label: "stream").token
+        var request = HTTPClientRequest(url: f.server.baseURL + "/v1/earnings/stream")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        var pending = ""
+        var iterator = response.body.makeAsyncIterator()
+        // Each awaited event within 20 s: a stream left stale fails the test instead of hanging it.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(120))
+            await f.server.stop()
+        }
+        defer { watchdog.cancel() }
+        func nextEvent() async throws -> [String: Any] {
+            while true {
+                if let end = pending.range(of: "\n\n") {
+                    let block = String(pending[..<end.lowerBound])
+                    pending = String(pending[end.upperBound...])
+                    guard let data = block.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }) else { continue }
+                    return try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as! [String: Any]
+                }
+                guard let chunk = try await iterator.next() else { throw TestFailure("stream ended: an update never came") }
+                pending += String(buffer: chunk)
+            }
+        }
+        let first = try await nextEvent()
+        let sales = try #require(first["license_sales_micros"] as? Int)
+        // A second sale, then its revocation: the stream says so each time.
+        let other = try await f.buy(key: "stream-2")
+        let otherID = try #require(other.json["id"] as? String)
+        #expect(try await nextEvent()["license_sales_micros"] as? Int ?? 0 > sales)
+        let revoke = try await f.raw.send(.POST, "/v1/licenses/\(otherID)/revoke", token: f.adminToken,
+                                          headers: ["Content-Type": "application/json"], body: Array(#"{"reason":"test"}"#.utf8))
+        #expect(revoke.status == 200, "\(revoke.text)")
+        #expect(try await nextEvent()["license_sales_micros"] as? Int == sales)
+        _ = try await UsageIngestTests.send(f, [UsageIngestTests.event("m1", license: license.id.rawValue, quantity: 10_000,
+                                                                       at: "2026-11-15T12:00:00Z")])
+        #expect(try await nextEvent()["usage_micros"] as? Int ?? 0 > 0)
+        // Usage past the licensee's wallet waits unpaid (no credit here); the grant that pays
+        // it moves Ada's earnings in its own transaction: the stream says so.
+        let before = try #require(try await f.raw.send(.GET, "/v1/statements?period=2026-11", token: token).json["usage_micros"] as? Int)
+        let waiting = try await UsageIngestTests.send(f, [UsageIngestTests.event("m2", license: license.id.rawValue, quantity: 900_000,
+                                                                                 at: "2026-11-15T12:00:00Z")])
+        #expect(waiting.text.contains("insufficient_funds"), "\(waiting.text)")
+        let grant = try await f.raw.send(.POST, "/v1/wallets/\(f.lia.id)/grants", token: f.adminToken,
+                                         headers: ["Content-Type": "application/json", "Idempotency-Key": "g-stream"],
+                                         body: Array(#"{"amount_micros":500000000}"#.utf8))
+        #expect(grant.status == 201 || grant.status == 200, "\(grant.text)")
+        #expect(try await nextEvent()["usage_micros"] as? Int ?? 0 > before)
+        clock.advance(seconds: 20 * 86_400)
+        let close = try await f.raw.send(.POST, "/v1/periods/2026-11/close", token: f.adminToken)
+        #expect(close.status == 200, "\(close.text)")
+        let afterClose = try await nextEvent()
+        #expect(afterClose["period"] as? String == "2026-12")
+    }
+
     @Test("a licensee sees its spend per license and per platform, and its cap")
     func spend() async throws {
         let f = try await LicensingFixture.make()

@@ -3,6 +3,7 @@ import BlobStore
 import NIOCore
 import Synchronization
 import Catalog
+import Ledger
 import GRDB
 import Licensing
 import SyncletCore
@@ -44,7 +45,10 @@ public struct AppServices: Sendable {
         let metrics = ServerMetrics()
         self.metrics = metrics
         self.groupCommitter = GroupCommitter(writer: database, jobCountMax: settings.limits.groupCommitJobCountMax, metrics: metrics)
-        self.earnings = EarningsHub(limits: settings.limits)
+        let earnings = EarningsHub(limits: settings.limits)
+        self.earnings = earnings
+        // Every commit that moved money wakes the live earnings streams, whichever engine made it.
+        LedgerCommits.observe(database) { earnings.notify() }
         self.settings = settings
         self.layout = layout
         self.database = database

@@ -79,7 +79,6 @@ struct LicensingController {
         let body = try request.decodeJSON(Wire.IssueLicense.self, schema: "IssueLicense", bytes: bytes)
         let (stored, newID) = try await LicenseDesk(app: app).issue(body, licensee: licensee, idempotencyKey: key,
                                                                     requestSHA256: SHA256Hasher.digest(bytes.readableBytesView).hex)
-        app.earnings.notify()
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         // A replay's license id is in its first answer (a replay of a refusal has none).

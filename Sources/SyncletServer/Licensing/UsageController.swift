@@ -71,7 +71,6 @@ struct UsageController {
             try book.flush(db, cache: cache, now: now)
             return results
         }
-        app.earnings.notify()
         func count(_ status: String) -> Int { results.filter { $0.status == status }.count }
         let batch = UsageBatchResult(accepted: count("accepted"), duplicate: count("duplicate"), flagged: count("flagged"),
                                      rejected: count("rejected"), results: results)
