@@ -20,20 +20,8 @@ struct EarningsStreamTests {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
         var events = [[String: Any]]()
-        var pending = ""
-        var iterator = response.body.makeAsyncIterator()
-        func nextEvent() async throws -> [String: Any] {
-            while true {
-                if let end = pending.range(of: "\n\n") {
-                    let block = String(pending[..<end.lowerBound])
-                    pending = String(pending[end.upperBound...])
-                    guard let data = block.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }) else { continue }
-                    return try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as! [String: Any]
-                }
-                guard let chunk = try await iterator.next() else { throw TestFailure("stream ended") }
-                pending += String(buffer: chunk)
-            }
-        }
+        var stream = EarningsEvents(response)
+        func nextEvent() async throws -> [String: Any] { try await stream.next() }
         events.append(try await nextEvent())
         #expect(events[0]["usage_micros"] as? Int == 0)
         #expect((events[0]["license_sales_micros"] as? Int ?? 0) > 0)
@@ -56,26 +44,14 @@ struct EarningsStreamTests {
         var request = HTTPClientRequest(url: f.server.baseURL + "/v1/earnings/stream")
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        var pending = ""
-        var iterator = response.body.makeAsyncIterator()
-        // Each awaited event within 20 s: a stream left stale fails the test instead of hanging it.
+        var stream = EarningsEvents(response)
+        // A stream left stale fails the test (the server stops, the stream ends) instead of hanging it.
         let watchdog = Task {
             try await Task.sleep(for: .seconds(120))
             await f.server.stop()
         }
         defer { watchdog.cancel() }
-        func nextEvent() async throws -> [String: Any] {
-            while true {
-                if let end = pending.range(of: "\n\n") {
-                    let block = String(pending[..<end.lowerBound])
-                    pending = String(pending[end.upperBound...])
-                    guard let data = block.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }) else { continue }
-                    return try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as! [String: Any]
-                }
-                guard let chunk = try await iterator.next() else { throw TestFailure("stream ended: an update never came") }
-                pending += String(buffer: chunk)
-            }
-        }
+        func nextEvent() async throws -> [String: Any] { try await stream.next() }
         let first = try await nextEvent()
         let sales = try #require(first["license_sales_micros"] as? Int)
         // A second sale, then its revocation: the stream says so each time.
@@ -145,5 +121,26 @@ struct EarningsStreamTests {
         #expect(capSees == 19_000_000 + 500_000)  // the first license and sp2; sp1 reversed, the second license refunded
         let byLicense = try #require(view.json["by_license"] as? [[String: Any]])
         #expect(byLicense.map { $0["spent_micros"] as? Int ?? 0 }.reduce(0, +) == Int(capSees))
+    }
+}
+
+/// The `data:` payloads of an earnings stream (server-sent events), one JSON object each.
+struct EarningsEvents {
+    private var pending = ""
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+
+    init(_ response: HTTPClientResponse) { iterator = response.body.makeAsyncIterator() }
+
+    mutating func next() async throws -> [String: Any] {
+        while true {
+            if let end = pending.range(of: "\n\n") {
+                let block = String(pending[..<end.lowerBound])
+                pending = String(pending[end.upperBound...])
+                guard let data = block.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }) else { continue }
+                return try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as! [String: Any]
+            }
+            guard let chunk = try await iterator.next() else { throw TestFailure("the stream ended before the next update") }
+            pending += String(buffer: chunk)
+        }
     }
 }
