@@ -191,12 +191,14 @@ public enum Ledger {
 
     /// Net money into an account over a range of periods (`from` inclusive, `to` exclusive,
     /// as YYYY-MM), for one reason class or all.
-    public static func periodNet(_ db: Database, account: String, from: String?, to: String?, reasonClass: String?) throws -> Int64 {
+    public static func periodNet(_ db: Database, account: String, from: String?, to: String?, reasonClass: String?,
+                                 excludingReasonClass excluded: String? = nil) throws -> Int64 {
         var sql = "SELECT coalesce(sum(in_micros - out_micros), 0) FROM ledger_period_total WHERE account_id = ?"
         var arguments: [(any DatabaseValueConvertible)?] = [account]
         if let from { sql += " AND period >= ?"; arguments.append(from) }
         if let to { sql += " AND period < ?"; arguments.append(to) }
         if let reasonClass { sql += " AND reason_class = ?"; arguments.append(reasonClass) }
+        if let excluded { sql += " AND reason_class <> ?"; arguments.append(excluded) }
         return try Int64.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) ?? 0
     }
 

@@ -77,9 +77,9 @@ public enum StatementBook {
         let account = try String.fetchOne(db, sql: "SELECT id FROM ledger_account WHERE owner = ? AND purpose = 'composer_earnings'",
                                           arguments: [owner.rawValue])
         // Period totals kept by the ledger: a few rows, however many events the period holds.
-        func net(from: String?, to: String?, _ reasonClass: String?) throws -> Int64 {
+        func net(from: String?, to: String?, _ reasonClass: String?, excluding excluded: String? = nil) throws -> Int64 {
             guard let account else { return 0 }
-            return try Ledger.periodNet(db, account: account, from: from, to: to, reasonClass: reasonClass)
+            return try Ledger.periodNet(db, account: account, from: from, to: to, reasonClass: reasonClass, excludingReasonClass: excluded)
         }
         let this = period.description
         let next = period.next.description
@@ -92,8 +92,8 @@ public enum StatementBook {
             try Int64.fetchOne(db, sql: "SELECT coalesce(sum(amount_micros), 0) FROM payout WHERE party_id = ? AND period \(condition) ?",
                                arguments: [owner.rawValue, this]) ?? 0
         }
-        let earnedBefore = try net(from: nil, to: this, nil) - net(from: nil, to: this, "payout")
-        let earnedIn = try net(from: this, to: next, nil) - net(from: this, to: next, "payout")
+        let earnedBefore = try net(from: nil, to: this, nil, excluding: "payout")
+        let earnedIn = try net(from: this, to: next, nil, excluding: "payout")
         let opening = earnedBefore - (try paidAtCloses("<"))
         let paidOut = try paidAtCloses("=")
         var result = Statement(

@@ -44,16 +44,21 @@ struct CatalogDetailsTests {
         var request = Wire.CreateAsset(uploadID: try await ada.uploadFile(path: try TestFiles.tone(.wav16, seconds: 3), journal: nil),
                                        kind: .loop, title: "Short")
         request.previewStartSeconds = 5
+        let beforeCreate = try await server.snapshot()
         let refused = await #expect(throws: ClientError.self) { try await ada.createAsset(request) }
         #expect(refused?.status == 422)
         #expect(refused?.problem?.field == "preview_start_seconds")
+        #expect(try await server.snapshot() == beforeCreate)  // no asset, no blob; the upload is kept for a better window
+        request.previewStartSeconds = 1
+        #expect(try await ada.createAsset(request).preview.startSeconds == 1)
 
         request.uploadID = try await ada.uploadFile(path: try TestFiles.tone(.wav16, seconds: 3), journal: nil)
-        request.previewStartSeconds = 1
         let loop = try await ada.createAsset(request)
         var edit = Wire.UpdateAsset()
         edit.previewStartSeconds = 30
+        let beforeEdit = try await server.snapshot()
         let late = await #expect(throws: ClientError.self) { try await ada.updateAsset(loop.id, edit) }
+        #expect(try await server.snapshot() == beforeEdit)
         #expect(late?.status == 422)
         #expect(late?.problem?.field == "preview_start_seconds")
         #expect(try await ada.asset(loop.id).preview.startSeconds == 1)
